@@ -1,0 +1,130 @@
+"""The `s2i` console script: `s2i plugins`, and one Hydra command per primary config in `conf/`."""
+
+from __future__ import annotations
+
+import importlib
+import re
+import sys
+from importlib.resources import files
+
+from s2i_core.errors import S2IError, UnknownNameError
+
+EXIT_OK, EXIT_ITEM_ERRORS, EXIT_USAGE = 0, 1, 2
+_SWEEP_WORDS = {"choice", "range", "interval", "glob", "sort", "shuffle", "tag", "int", "float", "str",
+                "bool", "json_str", "null", "true", "false", "default", "none"}
+
+
+def hydra_commands() -> list[str]:
+    """Commands are the primary configs that have a pipeline module: adding both adds a command."""
+    names = []
+    for entry in files("s2i_conf").iterdir():
+        name = entry.name.removesuffix(".yaml")
+        if entry.name.endswith(".yaml") and importlib.util.find_spec(f"s2i_core.pipelines.{name}"):
+            names.append(name)
+    return sorted(names)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        _usage()
+        return EXIT_OK
+    if argv[0] == "--version":
+        from s2i_core import __version__
+
+        print(f"s2i {__version__}")
+        return EXIT_OK
+    command, rest = argv[0], argv[1:]
+    try:
+        if command == "plugins":
+            from s2i_core.plugins_table import print_plugins
+
+            return print_plugins(rest)
+        if command not in hydra_commands():
+            raise UnknownNameError("command", command, hydra_commands() + ["plugins"])
+        return run_hydra_command(command, rest)
+    except S2IError as exc:
+        _error(exc)
+        return EXIT_USAGE
+
+
+def run_hydra_command(command: str, overrides: list[str]) -> int:
+    import hydra
+
+    from s2i_core.hydra_bridge import register_configs, register_resolvers
+    from s2i_core.registry import load_registry
+
+    registry = load_registry()
+    register_resolvers()
+    register_configs(registry)
+    module = importlib.import_module(f"s2i_core.pipelines.{command}")
+    overrides = _positional_to_override(getattr(module, "POSITIONAL", None), overrides)
+    check_plugin_overrides(registry, overrides)
+    codes: list[int] = []
+
+    def task(cfg) -> None:
+        try:
+            codes.append(int(module.run(cfg) or EXIT_OK))
+        except S2IError as exc:
+            _error(exc)
+            codes.append(EXIT_USAGE)
+
+    saved = sys.argv
+    sys.argv = [f"s2i {command}", *overrides]
+    try:
+        hydra.main(version_base=None, config_path="pkg://s2i_conf", config_name=command)(task)()
+    finally:
+        sys.argv = saved
+    return max(codes, default=EXIT_OK)
+
+
+def _positional_to_override(name: str | None, args: list[str]) -> list[str]:
+    if not name:
+        return args
+    out, taken = [], False
+    for arg in args:
+        if not taken and "=" not in arg and not arg.startswith("-"):
+            out.append(f"{name}={arg}")
+            taken = True
+        else:
+            out.append(arg)
+    return out
+
+
+def check_plugin_overrides(registry, overrides: list[str]) -> None:
+    """Name check before Hydra composes, so a typo gets 'did you mean' instead of a bare 'not found'."""
+    from s2i_core.specs import KINDS
+
+    groups = {k.group: k for k in KINDS}
+    for item in overrides:
+        match = re.match(r"^[+~]*([\w.]+)=(.*)$", item)
+        if not match or match.group(1) not in groups:
+            continue
+        kind = groups[match.group(1)]
+        for word in re.findall(r"[A-Za-z_][\w]*", match.group(2)):
+            if word not in _SWEEP_WORDS:
+                registry.get(kind.name, word)
+
+
+def _usage() -> None:
+    from rich.console import Console
+
+    console = Console()
+    console.print("[bold]s2i[/] — Score2Instruct: explainable video quality assessment\n")
+    console.print("usage: s2i COMMAND [key=value ...] [-m]   (Hydra overrides; -m runs a multirun sweep)\n")
+    console.print("  plugins     list installed plugins, their distributions and the names they provide")
+    for name in hydra_commands():
+        module = importlib.import_module(f"s2i_core.pipelines.{name}")
+        console.print(f"  {name:<11} {(module.__doc__ or '').strip().splitlines()[0]}")
+    console.print("\n`s2i COMMAND --help` shows the composed config and every config group.")
+
+
+def _error(exc: BaseException) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+
+    Console(stderr=True).print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
