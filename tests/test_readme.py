@@ -1,0 +1,75 @@
+"""The README is executable documentation: its set-up commands, plugin example and CLI examples are checked."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, make_video, run_s2i
+
+README = (REPO / "README.md").read_text()
+
+
+def fenced_blocks(text: str, lang: str) -> list[str]:
+    return re.findall(rf"```{lang}\n(.*?)```", text, flags=re.S)
+
+
+def plugin_example_files() -> dict[str, str]:
+    found = re.findall(r"<!-- plugin-example: (\S+) -->\n```\w+\n(.*?)```", README, flags=re.S)
+    return dict(found)
+
+
+def test_setup_is_two_commands_and_ci_runs_the_test_command():
+    setup = README.split("## Set-up", 1)[1].split("\n## ", 1)[0]
+    commands = [block.strip() for block in fenced_blocks(setup, "bash")]
+    assert len(commands) == 2, commands
+    install_and_demo, tests = commands
+    assert install_and_demo.startswith("bash scripts/setup.sh && .venv/bin/s2i generate")
+    assert tests == "bash scripts/test.sh"
+    assert "scripts/test.sh" in (REPO / ".ci/run").read_text()
+    for script in ("scripts/setup.sh", "scripts/test.sh"):
+        assert (REPO / script).is_file()
+    setup_sh = (REPO / "scripts/setup.sh").read_text()
+    # torch must be installed before anything that depends on it (or pip pulls CUDA wheels)
+    assert setup_sh.index("torch torchcodec") < setup_sh.index('-e ".[test]"')
+
+
+def test_plugin_example_is_about_thirty_lines():
+    files = plugin_example_files()
+    assert set(files) == {"s2i_letterbox.py", "pyproject.toml"}
+    assert len(files["s2i_letterbox.py"].strip().splitlines()) <= 40
+
+
+@pytest.mark.slow
+def test_readme_plugin_installs_lists_and_runs(tmp_path):
+    package = tmp_path / "s2i-letterbox"
+    package.mkdir()
+    for name, text in plugin_example_files().items():
+        (package / name).write_text(text)
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "install", "--no-deps", "--no-build-isolation", str(package)], check=True)
+    try:
+        listing = json.loads(run_s2i("plugins", "--json", check=True).stdout)
+        row = next(r for r in listing if r.get("distribution") == "s2i-letterbox")
+        assert row["provides"] == {"scorer": ["letterbox"]}
+
+        videos = tmp_path / "videos"
+        # a 4:3 picture padded to 16:9 with black pillarbox bars, and a full-frame one
+        make_video(videos / "pillarbox.mp4", size="120x90", vf="pad=160:90:20:0:black")
+        make_video(videos / "full.mp4", size="160x90")
+        out = tmp_path / "out"
+        proc = run_s2i("generate", f"input={videos}", f"output={out}", "scorers=[exposure,letterbox]")
+        assert proc.returncode == 0, proc.stderr
+        records = {r["video"]: r for r in map(json.loads, (out / "records.jsonl").read_text().splitlines())}
+        boxed = records["pillarbox.mp4"]["dimensions"]["composition"]
+        full = records["full.mp4"]["dimensions"]["composition"]
+        assert boxed["raw"] == pytest.approx(0.25, abs=0.05)
+        assert full["score"] > boxed["score"]
+    finally:
+        subprocess.run([*pip, "uninstall", "-y", "s2i-letterbox"], check=True)
+    assert "s2i-letterbox" not in run_s2i("plugins", "--json", check=True).stdout
