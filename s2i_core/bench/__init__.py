@@ -1,0 +1,1 @@
+"""Benchmarks: correlation metrics, dataset readers, the scoring and justification benchmarks, summaries."""
