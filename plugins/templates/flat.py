@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from s2i_core.dimensions import BY_NAME
+from s2i_core.dimensions import DIMENSIONS, BY_NAME
 from s2i_core.specs import CotTemplateSpec
 
 
@@ -17,9 +17,10 @@ class Flat:
     def __init__(self, cfg: FlatConfig):
         self.cfg = cfg
 
-    def justify(self, levels: dict[str, str], groups: dict, overall: dict, rng) -> str:
-        lines = [f"- {BY_NAME[d].definition}: {lvl}" for d, lvl in levels.items()]
-        return "\n".join([self.cfg.prefix, *lines, f"Overall quality: {overall['level']}."])
+    def justify(self, record: dict, rng) -> str:
+        dims = record["dimensions"]
+        lines = [f"- {BY_NAME[d.name].definition}: {dims[d.name]['level']}" for d in DIMENSIONS if d.name in dims]
+        return "\n".join([self.cfg.prefix, *lines, f"Overall quality: {record['overall']['level']}."])
 
 
 SPECS = (CotTemplateSpec("flat", Flat, FlatConfig, "plain list of dimension ratings, no reasoning"),)

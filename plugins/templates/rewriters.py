@@ -1,0 +1,139 @@
+"""Rewriters: vary the wording of a justification while keeping every level word.
+
+`template` (default) works offline: seeded substitutions of connective phrases, never touching a level word.
+`llm` asks an OpenAI-compatible chat endpoint (vLLM, llama.cpp server, Ollama: `endpoint=http://host:port/v1`)
+or a local transformers model (`model_path=`) with a rating-preserving prompt. The pipeline checks every rewrite
+(`s2i_core.sig.rewrite`): one that drops, adds or changes a level word is rejected and the template text kept,
+unless `preserve_check=false` (the paper's ablation without the rating-preserving step).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+
+from s2i_core.errors import ConfigError
+from s2i_core.specs import NoConfig, RewriterSpec
+
+
+class Identity:
+    preserve_check = False
+
+    def __init__(self, cfg: NoConfig):
+        self.cfg = cfg
+
+    def rewrite(self, text: str, rng) -> str:
+        return text
+
+
+SWAPS = (
+    ("this video", ("this video", "the video", "this clip", "the footage")),
+    ("Therefore, ", ("Therefore, ", "Hence, ", "So ", "Thus, ")),
+    ("Taken together, ", ("Taken together, ", "Altogether, ", "All in all, ")),
+    ("I would call it", ("I would call it", "I would rate it", "I find it")),
+    ("the rating is", ("the rating is", "my rating is", "the verdict is")),
+    ("Looking at", ("Looking at", "Examining", "Considering")),
+)
+
+
+@dataclass
+class TemplateRewriterConfig:
+    preserve_check: bool = True
+
+
+class TemplateRewriter:
+    """Offline paraphrase by seeded phrase substitution (each occurrence drawn independently)."""
+
+    def __init__(self, cfg: TemplateRewriterConfig):
+        self.preserve_check = cfg.preserve_check
+
+    def rewrite(self, text: str, rng) -> str:
+        for phrase, options in SWAPS:
+            text = re.sub(re.escape(phrase), lambda _m, o=options: rng.choice(o), text)
+        return text
+
+
+PROMPT = ("Rewrite the following assessment of a video's quality in different words, keeping its meaning. "
+          "Keep every rating word (bad, poor, fair, good, excellent) exactly as written, attached to the same "
+          "aspect, and add no new rating words. Reply with the rewritten text only.\n\n{text}")
+
+
+@dataclass
+class LlmRewriterConfig:
+    endpoint: str = ""  # OpenAI-compatible base URL, e.g. http://localhost:8000/v1
+    model: str = "default"  # model name sent to the endpoint
+    api_key_env: str = "OPENAI_API_KEY"  # environment variable holding the key (many local servers need none)
+    model_path: str = ""  # local transformers model folder, used when no endpoint is given
+    temperature: float = 0.7
+    max_tokens: int = 512
+    timeout_s: float = 60.0
+    concurrency: int = 8  # parallel HTTP requests
+    preserve_check: bool = True
+    prompt: str = PROMPT
+
+
+class LlmRewriter:
+    cached = True  # replies are journaled: slow, non-deterministic, and a rerun must not ask again
+    def __init__(self, cfg: LlmRewriterConfig):
+        if not cfg.endpoint and not cfg.model_path:
+            raise ConfigError("rewriter=llm needs rewriter.endpoint=http://HOST:PORT/v1 (OpenAI-compatible "
+                              "server: vLLM, llama.cpp, Ollama) or rewriter.model_path=<local transformers model>")
+        self.cfg, self.preserve_check, self.concurrency = cfg, cfg.preserve_check, max(1, cfg.concurrency)
+        self._local = None
+
+    def rewrite(self, text: str, rng) -> str:
+        seed = rng.randrange(2**31)
+        if self.cfg.endpoint:
+            return self._chat(text, seed)
+        return self._generate_local(text, seed)
+
+    def _chat(self, text: str, seed: int) -> str:
+        url = self.cfg.endpoint.rstrip("/") + "/chat/completions"
+        body = {"model": self.cfg.model, "temperature": self.cfg.temperature, "max_tokens": self.cfg.max_tokens,
+                "seed": seed, "messages": [{"role": "user", "content": self.cfg.prompt.format(text=text)}]}
+        headers = {"Content-Type": "application/json"}
+        if os.environ.get(self.cfg.api_key_env):
+            headers["Authorization"] = f"Bearer {os.environ[self.cfg.api_key_env]}"
+        request = urllib.request.Request(url, json.dumps(body).encode(), headers)
+        try:
+            with urllib.request.urlopen(request, timeout=self.cfg.timeout_s) as resp:
+                reply = json.load(resp)
+            return reply["choices"][0]["message"]["content"].strip()
+        except (urllib.error.URLError, OSError, ValueError, KeyError, IndexError) as exc:
+            raise RewriteFailed(f"rewriter endpoint {url}: {exc}") from exc
+
+    def _generate_local(self, text: str, seed: int) -> str:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        if self._local is None:
+            tok = AutoTokenizer.from_pretrained(self.cfg.model_path)
+            self._local = (tok, AutoModelForCausalLM.from_pretrained(self.cfg.model_path).eval())
+        tok, model = self._local
+        messages = [{"role": "user", "content": self.cfg.prompt.format(text=text)}]
+        if tok.chat_template:
+            ids = tok.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",
+                                          return_dict=True)["input_ids"]
+        else:
+            ids = tok(messages[0]["content"], return_tensors="pt")["input_ids"]
+        torch.manual_seed(seed)
+        with torch.no_grad():
+            out = model.generate(ids, max_new_tokens=self.cfg.max_tokens, do_sample=self.cfg.temperature > 0,
+                                 temperature=self.cfg.temperature or None, pad_token_id=tok.eos_token_id)
+        return tok.decode(out[0, ids.shape[1]:], skip_special_tokens=True).strip()
+
+
+class RewriteFailed(Exception):
+    """The rewriter could not produce text (server down, malformed reply); the template text is kept."""
+
+
+SPECS = (
+    RewriterSpec("identity", Identity, NoConfig, "keep the template text"),
+    RewriterSpec("template", TemplateRewriter, TemplateRewriterConfig, "offline seeded phrase substitution"),
+    RewriterSpec("llm", LlmRewriter, LlmRewriterConfig,
+                 "OpenAI-compatible chat endpoint or local transformers model, rating-preserving prompt"),
+)

@@ -1,0 +1,128 @@
+"""Writers: finished records -> training files. Every file is written whole and atomically (temp + rename).
+
+`sharegpt` writes `instructions/stage1.jsonl` (one item per video x dimension, plus an overall item: the
+"dimension -> level" items of progressive tuning stage I), `instructions/stage2.jsonl` (justification + QA
+items, stage II) and `instructions/dataset_info.json` (LLaMA-Factory, sharegpt formatting, videos column).
+Each line: {"id", "video" (relative to input), "videos": [same], "conversations": [{"from": "human",
+"value": "<video>\\n..."}, {"from": "gpt", "value": "..."}]}. `parquet` writes `records.parquet`, one flat row
+per record (dimension scores/levels as columns, QA as JSON text).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+from s2i_core.dimensions import BY_NAME, DIMENSIONS, GROUPS
+from s2i_core.sig.io import atomic_write_bytes, atomic_write_jsonl, atomic_write_text
+from s2i_core.specs import NoConfig, WriterSpec
+from s2i_plugins.templates.phrases import name_of
+
+ASK_JUSTIFY = (
+    "Assess the quality of this video and explain your rating.",
+    "How good is the quality of this video? Explain your reasoning.",
+    "Please evaluate this video's visual quality, aspect by aspect, and give an overall rating.",
+    "Describe the quality of this video and justify your judgement.",
+    "What do you think of the quality of this video? Give reasons.",
+)
+
+
+def stage1_question(key: str) -> str:
+    if key == "overall":
+        return "How is the overall quality of this video?"
+    return f"How is the {name_of(key)} of this video ({BY_NAME[key].definition})?"
+
+
+def stage1_answer(key: str, level: str) -> str:
+    """Ends on the level word: a Q-Align style scorer reads the level-token probabilities at that position."""
+    subject = "overall quality" if key == "overall" else name_of(key)
+    return f"The {subject} of this video is {level}."
+
+
+def _item(item_id: str, video: str, question: str, answer: str) -> dict:
+    return {"id": item_id, "video": video, "videos": [video],
+            "conversations": [{"from": "human", "value": f"<video>\n{question}"},
+                              {"from": "gpt", "value": answer}]}
+
+
+def stage1_items(record: dict) -> list[dict]:
+    video = record["video"]
+    keys = [d.name for d in DIMENSIONS if d.name in record["dimensions"]]
+    items = [_item(f"{video}#s1:{k}", video, stage1_question(k), stage1_answer(k, record["dimensions"][k]["level"]))
+             for k in keys]
+    items.append(_item(f"{video}#s1:overall", video, stage1_question("overall"),
+                       stage1_answer("overall", record["overall"]["level"])))
+    return items
+
+
+def stage2_items(record: dict, seed: int) -> list[dict]:
+    video = record["video"]
+    rng = random.Random(f"{seed}:{video}:ask")
+    items = [_item(f"{video}#s2:justification", video, rng.choice(ASK_JUSTIFY), record["justification"])]
+    items += [_item(f"{video}#s2:qa{i}", video, qa["question"], qa["answer"]) for i, qa in enumerate(record["qa"])]
+    return items
+
+
+def dataset_info(prefix: str) -> dict:
+    def entry(file_name: str) -> dict:
+        return {"file_name": file_name, "formatting": "sharegpt",
+                "columns": {"messages": "conversations", "videos": "videos"},
+                "tags": {"role_tag": "from", "content_tag": "value", "user_tag": "human", "assistant_tag": "gpt"}}
+
+    return {f"{prefix}_stage1": entry("stage1.jsonl"), f"{prefix}_stage2": entry("stage2.jsonl")}
+
+
+@dataclass
+class ShareGptConfig:
+    folder: str = "instructions"
+    dataset_prefix: str = "s2i"  # LLaMA-Factory dataset names: <prefix>_stage1, <prefix>_stage2
+
+
+class ShareGpt:
+    def __init__(self, cfg: ShareGptConfig):
+        self.cfg = cfg
+
+    def write(self, records: list[dict], out: Path, context: dict) -> list[str]:
+        folder = Path(out) / self.cfg.folder
+        atomic_write_jsonl(folder / "stage1.jsonl", (i for r in records for i in stage1_items(r)))
+        atomic_write_jsonl(folder / "stage2.jsonl", (i for r in records for i in stage2_items(r, context["seed"])))
+        info = dataset_info(self.cfg.dataset_prefix)
+        atomic_write_text(folder / "dataset_info.json", json.dumps(info, indent=2, sort_keys=True) + "\n")
+        return [f"{self.cfg.folder}/{n}" for n in ("stage1.jsonl", "stage2.jsonl", "dataset_info.json")]
+
+
+class Parquet:
+    def __init__(self, cfg: NoConfig):
+        self.cfg = cfg
+
+    def write(self, records: list[dict], out: Path, context: dict) -> list[str]:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        dims = [d.name for d in DIMENSIONS if any(d.name in r["dimensions"] for r in records)]
+        rows = []
+        for r in records:
+            row = {"video": r["video"], **{k: r["meta"][k] for k in ("width", "height", "fps", "frames",
+                                                                      "duration_s")}}
+            for d in dims:
+                node = r["dimensions"].get(d, {})
+                row[f"{d}_score"], row[f"{d}_level"] = node.get("score"), node.get("level")
+            for g in GROUPS:
+                node = r["groups"].get(g, {})
+                row[f"{g}_score"], row[f"{g}_level"] = node.get("score"), node.get("level")
+            row.update(overall_score=r["overall"]["score"], overall_level=r["overall"]["level"],
+                       justification=r["justification"], qa=json.dumps(r["qa"], sort_keys=True))
+            rows.append(row)
+        sink = pa.BufferOutputStream()
+        pq.write_table(pa.Table.from_pylist(rows), sink)
+        atomic_write_bytes(Path(out) / "records.parquet", sink.getvalue().to_pybytes())
+        return ["records.parquet"]
+
+
+SPECS = (
+    WriterSpec("sharegpt", ShareGpt, ShareGptConfig, "LLaVA/ShareGPT conversations: stage1 + stage2 + "
+               "LLaMA-Factory dataset_info.json"),
+    WriterSpec("parquet", Parquet, NoConfig, "records.parquet, one flat row per video"),
+)

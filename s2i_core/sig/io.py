@@ -1,0 +1,92 @@
+"""Crash-safe files: an append-only fsync'd journal, and whole-file atomic writes (temp file + rename).
+
+A run killed at any moment (kill -9) leaves at most a torn last journal line, which `read_journal` drops,
+and never a half-written output file: outputs only appear through `os.replace`, which is atomic on POSIX.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+
+def dumps(obj) -> str:
+    """The one JSON encoding used for every dataset line, so identical content gives identical bytes."""
+    return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_jsonl(path: str | os.PathLike, rows: Iterable[dict]) -> int:
+    lines = [dumps(r) + "\n" for r in rows]
+    atomic_write_text(path, "".join(lines))
+    return len(lines)
+
+
+def read_jsonl(path: str | os.PathLike) -> list[dict]:
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+class Journal:
+    """Append-only JSON lines keyed by `key`; each append is flushed and fsync'd before it counts as done."""
+
+    def __init__(self, path: str | os.PathLike, key: str = "video"):
+        self.path, self.key = Path(path), key
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fh = None
+
+    def read(self) -> dict[str, dict]:
+        """Finished entries by key. A torn last line (killed mid-write) is dropped; a repeated key keeps the first."""
+        done: dict[str, dict] = {}
+        if not self.path.exists():
+            return done
+        with open(self.path, "rb") as fh:
+            data = fh.read()
+        for raw in data.split(b"\n"):
+            if not raw.strip():
+                continue
+            try:
+                row = json.loads(raw)
+            except ValueError:
+                continue  # torn write: the video is simply redone
+            if isinstance(row, dict) and self.key in row:
+                done.setdefault(row[self.key], row)
+        if data and not data.endswith(b"\n"):
+            # Cut the torn tail so the next append starts on a fresh line.
+            with open(self.path, "r+b") as fh:
+                fh.truncate(data.rfind(b"\n") + 1)
+        return done
+
+    def append(self, row: dict) -> None:
+        if self._fh is None:
+            self._fh = open(self.path, "ab")
+        self._fh.write((dumps(row) + "\n").encode("utf-8"))
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,0 +1,61 @@
+"""Which videos a run covers: discovery, a deterministic subset (`fraction`, `limit`), proxy-score balancing.
+
+Balancing (the paper's proxy-score balancing of the unlabeled pool): with `balance.n=N`, a cheap proxy score is
+computed for every candidate and N videos are picked whose proxy values are spread evenly over the proxy range:
+for each of N evenly spaced targets between the lowest and highest proxy, the nearest unused video. Unreadable
+videos (no proxy) are kept out of the balanced pick; they cannot be scored anyway.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+from pathlib import Path
+
+from s2i_core.errors import ConfigError
+
+VIDEO_SUFFIXES = {".mp4", ".mkv", ".webm", ".avi", ".mov", ".m4v", ".mpg", ".mpeg", ".ts", ".flv", ".3gp",
+                  ".y4m", ".wmv", ".m2ts", ".mts", ".ogv"}
+
+
+def find_videos(root: Path, suffixes=VIDEO_SUFFIXES) -> list[Path]:
+    if not root.is_dir():
+        raise ConfigError(f"input {str(root)!r} is not a folder")
+    return sorted((p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in suffixes),
+                  key=lambda p: p.relative_to(root).as_posix())
+
+
+def _rank(rel: str, seed: int) -> str:
+    return hashlib.sha256(f"{seed}:{rel}".encode()).hexdigest()
+
+
+def subset(rels: list[str], fraction: float, limit: int | None, seed: int) -> list[str]:
+    """A seeded, stable subset: the same videos for the same seed however the folder is listed."""
+    if not 0.0 < fraction <= 1.0:
+        raise ConfigError(f"fraction={fraction}: must be in (0, 1]")
+    if fraction >= 1.0 and not limit:
+        return sorted(rels)
+    ranked = sorted(rels, key=lambda r: _rank(r, seed))
+    keep = ranked[: round(len(ranked) * fraction)] if fraction < 1.0 else ranked
+    if limit:
+        keep = keep[:limit]
+    return sorted(keep)
+
+
+def balanced_pick(proxies: dict[str, float | None], n: int) -> list[str]:
+    values = sorted((v, rel) for rel, v in proxies.items() if v is not None)
+    if n >= len(values):
+        return sorted(rel for _, rel in values)
+    lo, hi = values[0][0], values[-1][0]
+    keys = [v for v, _ in values]
+    used: set[int] = set()
+    for i in range(n):
+        target = lo + (hi - lo) * (i / (n - 1) if n > 1 else 0.5)
+        j = bisect.bisect_left(keys, target)
+        # nearest unused index, searching outward from the target
+        for step in range(len(values)):
+            cands = [k for k in (j - step, j + step - 1, j + step) if 0 <= k < len(values) and k not in used]
+            if cands:
+                used.add(min(cands, key=lambda k: (abs(keys[k] - target), k)))
+                break
+    return sorted(values[k][1] for k in used)
