@@ -1,0 +1,94 @@
+"""The justification benchmark: judge free-form answers to S2I-Bench questions, several times, report spread.
+
+Bench file: JSON lines {id, video, dimension, question, reference, levels}. Answers: JSON lines {id, answer}.
+A question without an answer is judged as an empty answer (it scores what saying nothing scores) and counted
+as `unanswered`; an answer the judge could not score is counted as `failed` and left out of the means.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from pathlib import Path
+
+from s2i_core.errors import ConfigError, S2IError
+
+
+def read_jsonl(path: str | Path, what: str) -> list[dict]:
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{what} {str(path)!r} does not exist")
+    rows = []
+    for n, line in enumerate(path.read_text().splitlines(), 1):
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise ConfigError(f"{what} {str(path)!r} line {n} is not JSON: {exc}") from None
+    return rows
+
+
+def load_answers(path: str | Path) -> dict[str, str]:
+    answers = {}
+    for row in read_jsonl(path, "answers file"):
+        if "id" not in row or "answer" not in row:
+            raise ConfigError(f"answers file {str(path)!r}: every line needs 'id' and 'answer'; got {row!r}")
+        answers[str(row["id"])] = str(row["answer"])
+    return answers
+
+
+def run(items: list[dict], answers: dict[str, str], judge, *, repeats: int = 1, seed: int = 0,
+        out: Path | None = None) -> dict:
+    from rich.progress import track
+
+    if repeats < 1:
+        raise ConfigError(f"repeats must be at least 1, got {repeats}")
+    rows, failed = [], []
+    per_repeat: list[dict[str, list[float]]] = []
+    jobs = [(r, item) for r in range(repeats) for item in items]
+    for r in range(repeats):
+        per_repeat.append({})
+    for r, item in track(jobs, description="judging", transient=True):
+        answer = answers.get(str(item["id"]), "")
+        try:
+            scores = judge.judge(item, answer, seed=seed + r)
+        except S2IError as exc:
+            failed.append({"id": item["id"], "repeat": r, "error": str(exc)})
+            continue
+        rows.append({"id": item["id"], "dimension": item.get("dimension"), "repeat": r, **scores})
+        for axis, value in scores.items():
+            per_repeat[r].setdefault(axis, []).append(value)
+    axes = list(getattr(judge, "axes", sorted({a for rep in per_repeat for a in rep})))
+    summary = {"judge": judge.describe(), "questions": len(items),
+               "unanswered": sum(str(i["id"]) not in answers for i in items), "failed": len(failed),
+               "repeats": repeats, "seed": seed, "axes": {}, "by_dimension": {}}
+    for axis in axes:
+        means = [statistics.fmean(rep[axis]) for rep in per_repeat if rep.get(axis)]
+        summary["axes"][axis] = {"mean": statistics.fmean(means) if means else float("nan"),
+                                 "std": statistics.pstdev(means) if len(means) > 1 else 0.0,
+                                 "per_repeat": means}
+    for dim in sorted({str(r["dimension"]) for r in rows}):
+        mine = [r for r in rows if str(r["dimension"]) == dim]
+        summary["by_dimension"][dim] = {a: statistics.fmean(r[a] for r in mine) for a in axes}
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "judgements.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+        (out / "judge_failures.jsonl").write_text("".join(json.dumps(f) + "\n" for f in failed))
+        (out / "justification.json").write_text(json.dumps(summary, indent=2, sort_keys=True))
+    return summary
+
+
+def print_summary(summary: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    judge = summary["judge"]
+    title = f"justification: judge {judge['judge']}" + (f" ({judge['model']})" if judge.get("model") else "")
+    table = Table(title=title, caption=f"{summary['questions']} questions, {summary['unanswered']} unanswered, "
+                                       f"{summary['failed']} failed, {summary['repeats']} repeats")
+    table.add_column("axis")
+    table.add_column("mean", justify="right")
+    table.add_column("std over repeats", justify="right")
+    for axis, v in summary["axes"].items():
+        table.add_row(axis, f"{v['mean']:.3f}", f"{v['std']:.3f}")
+    Console().print(table)

@@ -1,0 +1,51 @@
+"""Where the scoring benchmark's scalar per video comes from (`source=`):
+
+- `sig`: the SIG overall score, the same aggregation of the selected scorers that `s2i generate` writes;
+- `scorer`: one scorer plugin's score (`scorer=<name>`), e.g. a learned scorer that loads local weights;
+- `lmm`: a tuned video LMM (`model=<checkpoint dir>`), softmax-weighted over the five level tokens.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from s2i_core.errors import ConfigError
+from s2i_core.video import decode_clip
+
+SOURCES = ("sig", "scorer", "lmm")
+
+
+def sig_overall(clip, scorers, aggregation) -> float:
+    from s2i_core.sig.records import group_scores
+
+    dims = {s.dimension: s(clip).score for s in scorers}
+    return aggregation.overall_score(group_scores(dims, aggregation))
+
+
+def build_predictor(cfg, registry):
+    """A callable: list of video paths -> list of scalar predictions (higher is better)."""
+    source = cfg.source
+    if source == "sig":
+        from s2i_core.sig.records import Aggregation
+
+        scorers = [registry.build("scorer", node) for node in cfg.scorers.values()]
+        if not scorers:
+            raise ConfigError("source=sig needs scorers: use scorers=default or scorers=[name,...]")
+        aggregation = Aggregation.from_config(cfg.get("aggregation"))
+        return lambda paths: [sig_overall(decode_clip(p), scorers, aggregation) for p in paths]
+    if source == "scorer":
+        if not cfg.get("scorer"):
+            raise ConfigError(f"source=scorer needs scorer=<name>; installed: {', '.join(registry.names('scorer'))}")
+        node = cfg.scorers[cfg.scorer] if cfg.scorer in cfg.scorers else cfg.scorer
+        scorer = registry.build("scorer", node)
+        return lambda paths: [scorer(decode_clip(p)).score for p in paths]
+    if source == "lmm":
+        if not cfg.get("model"):
+            raise ConfigError("source=lmm needs model=<directory written by s2i train>")
+        if not Path(cfg.model).exists():
+            raise ConfigError(f"model {cfg.model!r} does not exist")
+        from s2i_core.lmm.inference import load_scorer
+
+        scorer = load_scorer(cfg.model)
+        return lambda paths: [float(v) for v in scorer.score([str(p) for p in paths])]
+    raise ConfigError(f"unknown source {source!r}; choose one of {', '.join(SOURCES)}")

@@ -1,0 +1,75 @@
+"""Benchmarks: scoring correlation with MOS, justification judging, building S2I-Bench (task=...)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from omegaconf import DictConfig
+
+from s2i_core.errors import ConfigError
+from s2i_core.hydra_bridge import job_output_dir
+from s2i_core.registry import load_registry
+
+TASKS = ("scoring", "justification", "build")
+
+
+def run(cfg: DictConfig) -> int:
+    if cfg.task not in TASKS:
+        raise ConfigError(f"unknown task {cfg.task!r}; choose one of {', '.join(TASKS)}")
+    out = Path(job_output_dir(cfg))
+    return {"scoring": scoring, "justification": justification, "build": build}[cfg.task](cfg, out)
+
+
+def scoring(cfg: DictConfig, out: Path) -> int:
+    from s2i_core.bench import scoring as bench
+    from s2i_core.bench.sources import build_predictor
+
+    registry = load_registry()
+    dataset = registry.build("dataset", cfg.dataset)
+    items = dataset.items()
+    if cfg.limit:
+        items = items[: int(cfg.limit)]
+    predict = build_predictor(cfg, registry)
+    scored, failed = bench.predict_all(items, predict, batch=int(cfg.batch), label=f"scoring {cfg.dataset.impl}")
+    summary = bench.report(scored, failed, out, name=cfg.dataset.impl, source=cfg.source,
+                           bootstrap=int(cfg.bootstrap), seed=int(cfg.seed))
+    bench.print_summary(summary)
+    print(f"-> {out}")
+    return 1 if failed else 0
+
+
+def justification(cfg: DictConfig, out: Path) -> int:
+    from s2i_core.bench import justification as bench
+
+    if not cfg.bench_file:
+        raise ConfigError("task=justification needs bench_file=<S2I-Bench .jsonl> (task=build writes one)")
+    if not cfg.answers:
+        raise ConfigError("task=justification needs answers=<.jsonl of {id, answer}>")
+    items = bench.read_jsonl(cfg.bench_file, "bench file")
+    judge = load_registry().build("judge", cfg.judge)
+    summary = bench.run(items, bench.load_answers(cfg.answers), judge, repeats=int(cfg.repeats),
+                        seed=int(cfg.seed), out=out)
+    bench.print_summary(summary)
+    print(f"-> {out}")
+    return 1 if summary["failed"] else 0
+
+
+def build(cfg: DictConfig, out: Path) -> int:
+    from s2i_core.bench import s2ibench
+    from s2i_core.bench.justification import read_jsonl
+
+    if not cfg.records:
+        raise ConfigError("task=build needs records=<records.jsonl or s2i generate output folder>")
+    path = Path(cfg.records)
+    path = path / "records.jsonl" if path.is_dir() else path
+    items = s2ibench.build(read_jsonl(path, "records file"), count=int(cfg.count), seed=int(cfg.seed))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "s2i_bench.jsonl").write_text("".join(json.dumps(i, sort_keys=True) + "\n" for i in items))
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[item["dimension"]] = counts.get(item["dimension"], 0) + 1
+    (out / "manifest.json").write_text(json.dumps({"records": str(path), "count": len(items),
+                                                   "seed": int(cfg.seed), "per_target": counts}, indent=2))
+    print(f"{len(items)} questions over {len(counts)} targets -> {out / 's2i_bench.jsonl'}")
+    return 0

@@ -1,0 +1,181 @@
+"""Judges: the deterministic level judge, and the LLM judge against a real local OpenAI-compatible server."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from conftest import run_s2i
+from s2i_core.bench import justification
+from s2i_core.bench.judging import JudgeError, extract_levels, rouge_l
+from s2i_plugins.judges.levels import LevelsJudge
+from s2i_plugins.judges.llm import LlmJudge, LlmJudgeConfig, parse_verdict
+
+REFERENCE = ("Sharpness (fine detail is crisp and in focus) is good; noise is poor. The colour cast is fair. "
+             "The technical quality is therefore fair, the aesthetic quality is good.\n"
+             "Overall, the quality of this video is fair.")
+ITEM = {"id": "s2i-0000", "video": "a.mp4", "dimension": "overall", "question": "What is the overall quality?",
+        "reference": REFERENCE}
+
+
+def test_extract_levels_reads_dimensions_groups_and_overall():
+    got = extract_levels(REFERENCE)
+    assert got == {"sharpness": "good", "noise": "poor", "color_cast": "fair", "technical": "fair",
+                   "aesthetic": "good", "overall": "fair"}
+    # One level for two names; definitions count as names; the first statement wins.
+    assert extract_levels("Noise and motion blur are both excellent. Noise is bad.") == {
+        "noise": "excellent", "motion_blur": "excellent"}
+    assert extract_levels("the camera is steady, free of shake and jitter: bad") == {"stability": "bad"}
+    assert extract_levels("A lovely clip with no ratings.") == {}
+
+
+def test_levels_judge_rewards_agreement_and_overlap():
+    judge = LevelsJudge(None)
+    perfect = judge.judge(ITEM, REFERENCE)
+    assert perfect == {"level_accuracy": 1.0, "level_closeness": 1.0, "overlap": pytest.approx(1.0)}
+    off_by_one = judge.judge(ITEM, REFERENCE.replace("is poor", "is fair"))
+    assert off_by_one["level_accuracy"] == pytest.approx(5 / 6)
+    assert off_by_one["level_closeness"] == pytest.approx(1 - 0.25 / 6)
+    silent = judge.judge(ITEM, "")
+    assert silent == {"level_accuracy": 0.0, "level_closeness": 0.0, "overlap": 0.0}
+    # Explicit reference levels take precedence over reading the reference text.
+    explicit = judge.judge({**ITEM, "levels": {"overall": "bad"}}, "Overall the quality is bad.")
+    assert explicit["level_accuracy"] == 1.0
+
+
+def test_rouge_l():
+    assert rouge_l("the cat sat", "the cat sat") == 1.0
+    assert rouge_l("a b c d", "a x c y") == pytest.approx(0.5)
+    assert rouge_l("", "x") == 0.0
+
+
+class JudgeServer:
+    """A real HTTP server speaking the OpenAI chat-completions protocol; scores derive from the request."""
+
+    def __init__(self, fail_first: int = 0, status: int = 500, reply: str | None = None):
+        self.requests: list[dict] = []
+        self.headers: list[dict] = []
+        self.fail_first, self.status, self.reply = fail_first, status, reply
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                server.requests.append(body)
+                server.headers.append(dict(self.headers))
+                if self.path != "/v1/chat/completions":
+                    return self._send(404, {"error": "not found"})
+                if len(server.requests) <= server.fail_first:
+                    return self._send(server.status, {"error": "busy"})
+                prompt = body["messages"][-1]["content"]
+                answer = prompt.split("Model answer:")[1]
+                correct = 5 if "fair" in answer else 1
+                content = server.reply or ("Verdict: " + json.dumps(
+                    {"correctness": correct, "context": 4, "detail": 2 + body["seed"] % 2, "temporal": 9}))
+                self._send(200, {"choices": [{"message": {"role": "assistant", "content": content}}]})
+
+            def _send(self, code, obj):
+                data = json.dumps(obj).encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def server():
+    srv = JudgeServer()
+    yield srv
+    srv.close()
+
+
+def test_llm_judge_sends_prompt_model_and_seed(server, monkeypatch):
+    monkeypatch.setenv("S2I_TEST_KEY", "sekrit")
+    judge = LlmJudge(LlmJudgeConfig(base_url=server.url, model="judge-7b", api_key_env="S2I_TEST_KEY"))
+    scores = judge.judge(ITEM, "Overall it is fair.", seed=7)
+    assert scores == {"correctness": 5.0, "context": 4.0, "detail": 3.0, "temporal": 5.0}  # 9 clamped to 5
+    body = server.requests[0]
+    assert body["model"] == "judge-7b" and body["seed"] == 7 and body["temperature"] == 0.0
+    user = body["messages"][-1]["content"]
+    assert ITEM["question"] in user and REFERENCE in user and "Overall it is fair." in user
+    assert server.headers[0]["Authorization"] == "Bearer sekrit"
+    described = judge.describe()
+    assert described["model"] == "judge-7b" and "correctness" in described["prompt"]
+    assert judge.judge(ITEM, "It is excellent.")["correctness"] == 1.0
+
+
+def test_llm_judge_retries_server_errors_but_not_client_errors():
+    srv = JudgeServer(fail_first=2, status=503)
+    try:
+        judge = LlmJudge(LlmJudgeConfig(base_url=srv.url, model="m", retries=2))
+        assert judge.judge(ITEM, "fair")["context"] == 4.0
+        assert len(srv.requests) == 3
+    finally:
+        srv.close()
+    srv = JudgeServer(fail_first=5, status=400)
+    try:
+        with pytest.raises(JudgeError, match="HTTP 400"):
+            LlmJudge(LlmJudgeConfig(base_url=srv.url, model="m", retries=3)).judge(ITEM, "fair")
+        assert len(srv.requests) == 1
+    finally:
+        srv.close()
+
+
+def test_llm_judge_rejects_malformed_verdicts_and_missing_model():
+    with pytest.raises(JudgeError, match="correctness, context, detail, temporal"):
+        parse_verdict('{"correctness": 3}')
+    with pytest.raises(JudgeError, match="non-numeric"):
+        parse_verdict('{"correctness": "high", "context": 1, "detail": 1, "temporal": 1}')
+    with pytest.raises(JudgeError, match="judge.model"):
+        LlmJudge(LlmJudgeConfig())
+    srv = JudgeServer(reply="I think it is fine")
+    try:
+        with pytest.raises(JudgeError, match="not a JSON object"):
+            LlmJudge(LlmJudgeConfig(base_url=srv.url, model="m")).judge(ITEM, "fair")
+    finally:
+        srv.close()
+
+
+def test_repeated_judging_reports_mean_and_spread(server, tmp_path):
+    items = [ITEM, {**ITEM, "id": "s2i-0001", "dimension": "noise"}]
+    answers = {"s2i-0000": "Overall it is fair."}  # s2i-0001 unanswered: judged as empty, counted
+    judge = LlmJudge(LlmJudgeConfig(base_url=server.url, model="m"))
+    summary = justification.run(items, answers, judge, repeats=4, seed=0, out=tmp_path)
+    assert summary["questions"] == 2 and summary["unanswered"] == 1 and summary["failed"] == 0
+    assert summary["axes"]["correctness"]["mean"] == pytest.approx(3.0)  # (5 + 1) / 2
+    assert summary["axes"]["correctness"]["std"] == 0.0
+    assert summary["axes"]["detail"]["per_repeat"] == [2.0, 3.0, 2.0, 3.0]  # seeds 0..3 reach the judge
+    assert summary["axes"]["detail"]["std"] == pytest.approx(0.5)
+    assert summary["judge"]["model"] == "m"
+    assert len((tmp_path / "judgements.jsonl").read_text().splitlines()) == 8
+    assert sorted(r["seed"] for r in server.requests) == [0, 0, 1, 1, 2, 2, 3, 3]
+
+
+def test_bench_justification_command_with_llm_judge(server, tmp_path):
+    bench = tmp_path / "bench.jsonl"
+    bench.write_text(json.dumps(ITEM) + "\n")
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text(json.dumps({"id": "s2i-0000", "answer": "Overall the video is fair."}) + "\n")
+    out = tmp_path / "out"
+    proc = run_s2i("bench", "task=justification", f"bench_file={bench}", f"answers={answers}", "judge=llm",
+                   "judge.model=tiny-judge", f"judge.base_url={server.url}", "repeats=2", f"output={out}")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads((out / "justification.json").read_text())
+    assert result["judge"]["model"] == "tiny-judge" and result["repeats"] == 2
+    assert result["axes"]["correctness"]["mean"] == 5.0
+    assert "correctness" in proc.stdout
