@@ -1,10 +1,13 @@
-"""What a scorer returns, and how a set of scorers is run on one clip."""
+"""What a scorer returns, how raw measurements map to [0, 1], and how a set of scorers shares one decode."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
+
+from s2i_core.errors import S2IError
 
 
 @dataclass(frozen=True)
@@ -20,7 +23,51 @@ class Scorer(Protocol):
     def __call__(self, clip) -> DimensionScore: ...
 
 
+class ScorerError(S2IError):
+    """A scorer could not measure a clip (a learned model's weights are missing, a measurement broke)."""
+
+
 def clamp01(value: float) -> float:
     if math.isnan(value):
         raise ValueError("score is NaN")
     return min(1.0, max(0.0, float(value)))
+
+
+def ramp(raw: float, bad: float, good: float) -> float:
+    """Linear map of `raw` onto [0, 1]: `bad` (or beyond) scores 0, `good` (or beyond) scores 1.
+
+    Either end may be the larger: `ramp(noise_sigma, bad=8, good=1)` falls as noise rises.
+    """
+    if math.isnan(raw):
+        return 0.0
+    return clamp01((raw - bad) / (good - bad))
+
+
+def sampling_for(scorers: Iterable[object]):
+    """The one `Sampling` that serves every scorer: each may declare what it needs as `.sampling`.
+
+    Decode once per video with `decode_clip(path, sampling_for(scorers))`.
+    """
+    from s2i_core.video import Sampling
+
+    result = Sampling()
+    for scorer in scorers:
+        need = getattr(scorer, "sampling", None)
+        if need is not None:
+            result = result.merge(need)
+    return result
+
+
+def score_clip(scorers: Iterable[Scorer], clip) -> dict[str, DimensionScore]:
+    """Run every scorer on one decoded clip; a scorer that breaks raises ScorerError naming it and the file."""
+    out = {}
+    for scorer in scorers:
+        try:
+            result = scorer(clip)
+        except S2IError:
+            raise
+        except Exception as exc:
+            raise ScorerError(f"scorer for {scorer.dimension!r} failed on {clip.path}: "
+                              f"{type(exc).__name__}: {exc}") from exc
+        out[scorer.dimension] = result
+    return out

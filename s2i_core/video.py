@@ -1,9 +1,18 @@
-"""Decoding with torchcodec: one decode per video, a `Clip` of sampled frames for all scorers."""
+"""Decoding with torchcodec: one decode per video, a `Clip` of sampled frames for all scorers.
+
+Spatial measurements (sharpness, noise, compression, ...) need a few frames spread over the video, at native
+resolution because block grids and the finest detail vanish when a frame is resized. Temporal measurements
+(flicker, fluency, stability, motion blur) need runs of consecutive frames, but at reduced resolution. Both
+are read in one forward pass over the file; only the sampled frames are kept, never the whole video. Sample
+positions are moved onto nearby key frames when the container says where they are, so the decoder seeks
+instead of decoding long stretches nobody looks at.
+"""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -12,13 +21,14 @@ from s2i_core.errors import VideoError
 
 @dataclass(frozen=True)
 class VideoMeta:
-    width: int
+    width: int  # as displayed: rotation metadata is already applied to width, height and frames
     height: int
     fps: float
     frames: int
     duration_s: float
     rotation: int = 0
     codec: str = ""
+    bit_rate: float = 0.0
 
     def as_record(self) -> dict:
         return {"width": self.width, "height": self.height, "fps": round(self.fps, 4),
@@ -29,14 +39,25 @@ class VideoMeta:
 class Sampling:
     """How many frames to decode. Spatial frames are spread over the video; runs are consecutive frames."""
 
-    spatial_frames: int = 8
-    spatial_max_side: int = 960
+    spatial_frames: int = 6
+    spatial_max_side: int = 1920  # native up to 1080p: block grids and fine detail survive
     temporal_runs: int = 3
     run_length: int = 12
     temporal_max_side: int = 480
 
+    def merge(self, other: Sampling) -> Sampling:
+        """The smallest sampling that satisfies both."""
+        return Sampling(*(max(a, b) for a, b in zip(self.astuple(), other.astuple())))
 
-@dataclass
+    def astuple(self) -> tuple[int, ...]:
+        return (self.spatial_frames, self.spatial_max_side, self.temporal_runs, self.run_length,
+                self.temporal_max_side)
+
+
+SMALL_SIDE = 320  # the `Clip.small` view for measurements of global tone, colour and layout
+
+
+@dataclass(eq=False)
 class Clip:
     path: str
     meta: VideoMeta
@@ -45,34 +66,77 @@ class Clip:
     runs: list[np.ndarray] = field(default_factory=list)  # each [K, h, w, 3] consecutive frames
     run_times: list[np.ndarray] = field(default_factory=list)
 
+    # Views shared by several scorers, computed once per clip on first use.
+    @cached_property
+    def gray(self) -> np.ndarray:
+        """Luma (BT.601) of `frames`, [N, H, W] float32 in 0..255."""
+        import cv2
 
-def open_decoder(path: str | os.PathLike, max_side: int | None = None):
+        return np.stack([cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in self.frames]).astype(np.float32)
+
+    @cached_property
+    def small(self) -> np.ndarray:
+        """`frames` resized to at most SMALL_SIDE pixels, [N, h, w, 3] uint8."""
+        return resize_batch(self.frames, SMALL_SIDE)
+
+    @cached_property
+    def small_gray(self) -> np.ndarray:
+        import cv2
+
+        return np.stack([cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in self.small]).astype(np.float32)
+
+    @cached_property
+    def run_gray(self) -> list[np.ndarray]:
+        """Luma of each run, [K, h, w] float32."""
+        import cv2
+
+        return [np.stack([cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in run]).astype(np.float32)
+                for run in self.runs]
+
+
+def open_decoder(path: str | os.PathLike):
     path = str(path)
     if not os.path.exists(path):
         raise VideoError(path, "missing", "file does not exist")
+    if os.path.isdir(path):
+        raise VideoError(path, "not_a_file", "is a folder, not a video file")
     if os.path.getsize(path) == 0:
         raise VideoError(path, "empty", "file is empty (0 bytes)")
     from torchcodec.decoders import VideoDecoder
 
     try:
-        decoder = VideoDecoder(path, dimension_order="NHWC", num_ffmpeg_threads=1, seek_mode="approximate")
+        # exact mode scans the container once (no decoding): true frame counts for variable frame rate
+        # and the key-frame index that lets sampling seek instead of decoding.
+        return VideoDecoder(path, dimension_order="NHWC", num_ffmpeg_threads=1, seek_mode="exact")
     except (RuntimeError, ValueError) as exc:
-        kind = "no_video_stream" if "video stream" in str(exc).lower() else "not_a_video"
-        raise VideoError(path, kind, f"cannot open as video: {str(exc).splitlines()[0]}") from exc
-    return decoder
+        text = str(exc)
+        if "best video stream" in text or "no video stream" in text.lower():
+            raise VideoError(path, "no_video_stream", "has no video stream (audio-only or data file?)") from exc
+        cause = _ffmpeg_cause(text)
+        raise VideoError(path, "not_a_video", f"cannot open as video ({cause}); the file is not a video "
+                         "container ffmpeg understands, or it is truncated before its index") from exc
+
+
+def _ffmpeg_cause(text: str) -> str:
+    """The useful tail of a torchcodec error, without its C++ source location."""
+    line = text.strip().splitlines()[0] if text.strip() else "unknown error"
+    return line.rsplit(", ", 1)[-1].strip()
 
 
 def meta_of(decoder, path: str) -> VideoMeta:
     m = decoder.metadata
-    fps = float(m.average_fps or 0.0)
     frames = int(m.num_frames or 0)
-    duration = float(m.duration_seconds or (frames / fps if fps else 0.0))
+    duration = float(m.duration_seconds or 0.0)
+    fps = float(m.average_fps or 0.0) or (frames / duration if duration else 0.0)
+    if not duration and fps:
+        duration = frames / fps
     if not m.width or not m.height or frames <= 0:
         raise VideoError(path, "no_frames", "video stream has no decodable frames")
-    return VideoMeta(int(m.width), int(m.height), fps, frames, duration, int(m.rotation or 0), m.codec or "")
+    return VideoMeta(int(m.width), int(m.height), fps, frames, duration, int(m.rotation or 0), m.codec or "",
+                     float(m.bit_rate or 0.0))
 
 
-def _resize(batch: np.ndarray, max_side: int) -> np.ndarray:
+def resize_batch(batch: np.ndarray, max_side: int) -> np.ndarray:
     h, w = batch.shape[1:3]
     scale = max_side / max(h, w)
     if scale >= 1:
@@ -83,23 +147,57 @@ def _resize(batch: np.ndarray, max_side: int) -> np.ndarray:
     return np.stack([cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in batch])
 
 
+def key_frames(decoder) -> np.ndarray:
+    try:
+        return np.asarray(decoder._get_key_frame_indices(), dtype=int)
+    except Exception:  # private API: without it sampling still works, it just seeks less cleverly
+        return np.zeros(0, dtype=int)
+
+
+def _snap(target: int, keys: np.ndarray, slack: int, last: int) -> int:
+    """Move `target` onto a key frame within `slack` frames (and not past `last`), else keep it."""
+    near = keys[(np.abs(keys - target) <= slack) & (keys <= last)]
+    return int(near[np.argmin(np.abs(near - target))]) if near.size else int(target)
+
+
+def sample_plan(n: int, sampling: Sampling, keys: np.ndarray) -> tuple[list[int], list[range]]:
+    """Frame indices to keep at full size, and the runs of consecutive frames."""
+    length = max(1, min(sampling.run_length, n))
+    runs_wanted = max(1, sampling.temporal_runs) if sampling.run_length > 0 else 0
+    slack = max(0, n // (4 * max(runs_wanted, 1)))
+    starts = np.linspace(0, n - length, runs_wanted).round().astype(int) if runs_wanted else []
+    runs = sorted({_snap(int(s), keys, slack, n - length) for s in starts})
+    run_ranges = [range(s, s + length) for s in runs]
+    spread = np.linspace(0, n - 1, min(max(sampling.spatial_frames, 1), n)).round().astype(int)
+    # a spatial frame two after a key frame is a predicted frame (typical quality, not the key frame's
+    # better one) that costs three decodes instead of a whole GOP
+    spatial_slack = max(0, n // (4 * max(len(spread), 1)))
+    spatial = sorted({min(n - 1, _snap(int(t), keys, spatial_slack, n - 3) + (2 if keys.size else 0))
+                      for t in spread})
+    return spatial, run_ranges
+
+
 def decode_clip(path: str | os.PathLike, sampling: Sampling = Sampling()) -> Clip:
     path = str(path)
     decoder = open_decoder(path)
     meta = meta_of(decoder, path)
-    n = meta.frames
-    spatial = np.unique(np.linspace(0, n - 1, min(sampling.spatial_frames, n)).round().astype(int))
+    spatial, run_ranges = sample_plan(meta.frames, sampling, key_frames(decoder))
+    wanted = sorted(set(spatial).union(*map(set, run_ranges)))
+    keep_spatial = set(spatial)
+    frames, times, run_frames = [], [], {}
     try:
-        batch = decoder.get_frames_at(spatial.tolist())
-        frames = _resize(batch.data.numpy(), sampling.spatial_max_side)
-        times = batch.pts_seconds.numpy()
-        runs, run_times = [], []
-        length = min(sampling.run_length, n)
-        starts = np.unique(np.linspace(0, n - length, max(1, sampling.temporal_runs)).round().astype(int))
-        for start in starts:
-            run = decoder.get_frames_in_range(int(start), int(start + length))
-            runs.append(_resize(run.data.numpy(), sampling.temporal_max_side))
-            run_times.append(run.pts_seconds.numpy())
+        for index in wanted:
+            frame = decoder.get_frame_at(index)
+            data = frame.data.numpy()
+            if index in keep_spatial:
+                frames.append((index, data, float(frame.pts_seconds)))
+            if any(index in r for r in run_ranges):
+                run_frames[index] = (resize_batch(data[None], sampling.temporal_max_side)[0],
+                                     float(frame.pts_seconds))
     except (RuntimeError, IndexError, ValueError) as exc:
-        raise VideoError(path, "decode_failed", f"decoding failed: {str(exc).splitlines()[0]}") from exc
-    return Clip(path, meta, frames, times, runs, run_times)
+        raise VideoError(path, "decode_failed", f"decoding frame {index} of {meta.frames} failed "
+                         f"({_ffmpeg_cause(str(exc))}); the file is truncated or corrupt") from exc
+    batch = resize_batch(np.stack([d for _, d, _ in frames]), sampling.spatial_max_side)
+    runs = [np.stack([run_frames[i][0] for i in r]) for r in run_ranges if len(r) > 1]
+    run_times = [np.array([run_frames[i][1] for i in r]) for r in run_ranges if len(r) > 1]
+    return Clip(path, meta, batch, np.array([t for _, _, t in frames]), runs, run_times)

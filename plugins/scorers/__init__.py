@@ -1,4 +1,4 @@
-"""Built-in weight-free scorers: one per quality dimension."""
+"""Built-in scorers: a weight-free one per quality dimension, and optional learned ones (default off)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from s2i_core.hookspecs import hookimpl
 
 @hookimpl
 def s2i_scorers():
-    from s2i_plugins.scorers import basic
+    from s2i_plugins.scorers import detail, layout, learned, temporal, tone
 
-    yield from basic.SPECS
+    for module in (detail, temporal, tone, layout, learned):
+        yield from module.SPECS

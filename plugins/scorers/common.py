@@ -1,0 +1,62 @@
+"""Shared pieces of the weight-free scorers: the raw -> [0, 1] map and measurement helpers on luma."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from s2i_core.scoring import DimensionScore, ramp
+
+
+class MappedScorer:
+    """A scorer whose score is a linear ramp of one raw measurement between `cfg.bad` and `cfg.good`.
+
+    Subclasses set `dimension` and `unit` and implement `measure(clip) -> float`.
+    """
+
+    dimension = ""
+    unit = ""
+
+    def __init__(self, cfg):
+        self.cfg = cfg
+
+    def measure(self, clip) -> float:
+        raise NotImplementedError
+
+    def __call__(self, clip) -> DimensionScore:
+        raw = float(self.measure(clip))
+        return DimensionScore(ramp(raw, self.cfg.bad, self.cfg.good), raw, self.unit)
+
+
+def patches(gray: np.ndarray, size: int = 384, grid: int = 2) -> list[np.ndarray]:
+    """Up to grid x grid native-resolution patches per frame, spread over the frame.
+
+    Native-scale measurements (finest detail, block grids, noise) cannot be taken on a resized frame; patches
+    keep their cost bounded on 1080p and larger frames. Corners start on multiples of 16 so block grids of
+    the codec stay in phase across patches.
+    """
+    out = []
+    for frame in gray:
+        h, w = frame.shape
+        ph, pw = min(size, h), min(size, w)
+        ys = np.linspace(0, h - ph, grid if h > ph else 1).astype(int) // 16 * 16
+        xs = np.linspace(0, w - pw, grid if w > pw else 1).astype(int) // 16 * 16
+        out += [frame[y:y + ph, x:x + pw] for y in np.unique(ys) for x in np.unique(xs)]
+    return out
+
+
+def band_energies(patch: np.ndarray) -> tuple[float, float, float]:
+    """Energy in the three finest octaves: E1 ~ [1/4, 1/2] cycles/px, E2 ~ [1/8, 1/4], E3 ~ [1/16, 1/8].
+
+    Differences of Gaussians (sigma 0, 1, 2, 4). Natural images have about equal energy per octave
+    (1/f^2 power spectrum), so ratios between octaves depend on how detail was lost, not on the content.
+    """
+    import cv2
+
+    g1 = cv2.GaussianBlur(patch, (0, 0), 1.0)
+    g2 = cv2.GaussianBlur(g1, (0, 0), 1.732)  # sqrt(2^2 - 1^2): blurring g1 gives an overall sigma of 2
+    g4 = cv2.GaussianBlur(g2, (0, 0), 3.464)  # sqrt(4^2 - 2^2)
+    return (float(np.mean((patch - g1) ** 2)), float(np.mean((g1 - g2) ** 2)), float(np.mean((g2 - g4) ** 2)))
+
+
+def luma(rgb: np.ndarray) -> np.ndarray:
+    return rgb.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)

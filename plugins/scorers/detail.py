@@ -1,0 +1,143 @@
+"""Scorers of fine detail at native resolution: sharpness, resolution, noise, compression."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from s2i_core.specs import ScorerSpec
+from s2i_plugins.scorers.common import MappedScorer, band_energies, patches
+
+
+def _band_sums(clip) -> np.ndarray:
+    cache = clip.__dict__.setdefault("_s2i_cache", {})
+    if "bands" not in cache:
+        cache["bands"] = np.sum([band_energies(p) for p in patches(clip.gray)], axis=0)
+    return cache["bands"]
+
+
+@dataclass
+class SharpnessConfig:
+    bad: float = 0.25  # E2/E3 ratio of a badly defocused frame
+    good: float = 0.75  # E2/E3 ratio of crisp, in-focus footage
+
+
+class Sharpness(MappedScorer):
+    """Mid-band detail: energy in the [1/8, 1/4] cycles/px octave over the next coarser octave (E2 / E3).
+
+    Natural images carry about equal energy per octave, so the ratio is near 1 when edges are crisp and
+    falls as defocus or blur spreads edges over more pixels (a Gaussian blur of sigma 1.5 halves it). It is
+    a band-ratio form of Laplacian-energy sharpness that does not depend on how much texture the scene has.
+    raw = E2 / E3 (unit: ratio); score ramps from `bad` to `good`.
+    """
+
+    dimension, unit = "sharpness", "band_ratio_e2_e3"
+
+    def measure(self, clip) -> float:
+        _, e2, e3 = _band_sums(clip)
+        return e2 / max(e3, 1e-6)
+
+
+@dataclass
+class ResolutionConfig:
+    bad: float = 0.1  # E1/E2 of a frame upscaled 3x or more
+    good: float = 0.45  # E1/E2 of native-resolution camera footage
+
+
+class Resolution(MappedScorer):
+    """Finest-octave detail: energy in [1/4, 1/2] cycles/px over the octave below it (E1 / E2).
+
+    Upscaling from a lower resolution leaves the finest octave nearly empty while the octave below keeps its
+    energy, so the ratio collapses; a mild blur lowers it far less. raw = E1 / E2 (unit: ratio); score
+    ramps from `bad` to `good`.
+    """
+
+    dimension, unit = "resolution", "band_ratio_e1_e2"
+
+    def measure(self, clip) -> float:
+        e1, e2, _ = _band_sums(clip)
+        return e1 / max(e2, 1e-6)
+
+
+@dataclass
+class NoiseConfig:
+    bad: float = 6.0  # noise sigma (8-bit grey levels) of heavy grain
+    good: float = 1.0  # sigma of clean footage
+    block: int = 16  # the estimate is taken per block of this many pixels
+    quantile: float = 0.1  # the flattest blocks show noise, not texture
+
+
+class Noise(MappedScorer):
+    """Immerkær (1996) fast noise-sigma estimate, taken on the flattest blocks of each frame.
+
+    sigma = sqrt(pi/2) / 6 * mean |I * N| with N the 3x3 mask [[1,-2,1],[-2,4,-2],[1,-2,1]], which cancels
+    planes and linear ramps. Texture and edges also pass the mask, so sigma is computed per block and the
+    `quantile` of the blocks is kept (Lee & Hoppel style). Blocks with clipped luma are skipped (clipping
+    hides noise). raw = sigma (unit: 8-bit grey levels); score ramps from `bad` to `good`.
+    """
+
+    dimension, unit = "noise", "sigma_8bit"
+
+    def measure(self, clip) -> float:
+        import cv2
+
+        mask = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
+        b = self.cfg.block
+        sigmas = []
+        for patch in patches(clip.gray):
+            h, w = patch.shape[0] // b * b, patch.shape[1] // b * b
+            if h == 0 or w == 0:
+                continue
+            resp = np.abs(cv2.filter2D(patch, -1, mask, borderType=cv2.BORDER_REFLECT))[:h, :w]
+            per_block = resp.reshape(h // b, b, w // b, b).mean(axis=(1, 3))
+            level = patch[:h, :w].reshape(h // b, b, w // b, b)
+            ok = (level.min(axis=(1, 3)) > 8) & (level.max(axis=(1, 3)) < 247)
+            sigmas.append(per_block[ok])
+        values = np.concatenate(sigmas) if sigmas else np.zeros(0)
+        if values.size == 0:
+            return 0.0
+        return float(np.sqrt(np.pi / 2) / 6 * np.quantile(values, self.cfg.quantile))
+
+
+@dataclass
+class CompressionConfig:
+    bad: float = 0.35  # blockiness of heavy compression (boundary gradients 35 % above the rest)
+    good: float = 0.03
+    period: int = 8  # transform block size of the codec (8 for MPEG-2/4, H.264 High, HEVC's common size)
+
+
+class Compression(MappedScorer):
+    """Blockiness (Wang, Bovik & Evans 2000 style): excess luma gradient on the codec's block grid.
+
+    The mean |horizontal difference| per column is folded modulo `period`; blocking raises one phase (the
+    block boundary) above the others. raw = max phase / median phase - 1, averaged over both directions
+    (unit: fraction of excess); the phase is searched, so crops and odd sizes need no alignment. Heavy
+    quantisation also flattens block interiors, which lowers the median and raises raw further. Score ramps
+    from `bad` to `good`.
+    """
+
+    dimension, unit = "compression", "blockiness_excess"
+
+    def measure(self, clip) -> float:
+        p = self.cfg.period
+        excess = []
+        for frame in patches(clip.gray):
+            for diff in (np.abs(np.diff(frame, axis=1)).mean(axis=0), np.abs(np.diff(frame, axis=0)).mean(axis=1)):
+                n = diff.size // p * p
+                if n < 4 * p:
+                    continue
+                phases = diff[:n].reshape(-1, p).mean(axis=0)
+                excess.append(phases.max() / max(np.median(phases), 1e-3) - 1.0)
+        return float(np.mean(excess)) if excess else 0.0
+
+
+SPECS = (
+    ScorerSpec("sharpness", Sharpness, SharpnessConfig, "mid-band detail ratio (crisp vs blurred edges)",
+               dimension="sharpness"),
+    ScorerSpec("resolution", Resolution, ResolutionConfig, "finest-octave detail ratio (native vs upscaled)",
+               dimension="resolution"),
+    ScorerSpec("noise", Noise, NoiseConfig, "Immerkær noise sigma on the flattest blocks", dimension="noise"),
+    ScorerSpec("compression", Compression, CompressionConfig, "block-grid gradient excess (blockiness)",
+               dimension="compression"),
+)

@@ -1,0 +1,212 @@
+"""Scorers on runs of consecutive frames: flicker, fluency, stability, motion blur."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from s2i_core.specs import ScorerSpec
+from s2i_plugins.scorers.common import MappedScorer
+
+MOTION_FLOOR = 0.6  # mean |frame difference| (grey levels) below which a run is treated as still
+
+
+def _shrink(run: np.ndarray, max_side: int) -> np.ndarray:
+    import cv2
+
+    h, w = run.shape[1:3]
+    scale = max_side / max(h, w)
+    if scale >= 1:
+        return run
+    size = (max(8, round(w * scale)), max(8, round(h * scale)))
+    return np.stack([cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in run])
+
+
+def frame_differences(clip) -> list[np.ndarray]:
+    """Mean |I_t - I_t-1| per transition of each run (grey levels), computed once per clip."""
+    cache = clip.__dict__.setdefault("_s2i_cache", {})
+    if "diffs" not in cache:
+        cache["diffs"] = [np.abs(np.diff(_shrink(g, 160), axis=0)).mean(axis=(1, 2)) for g in clip.run_gray]
+    return cache["diffs"]
+
+
+def duplicate_mask(diffs: np.ndarray) -> np.ndarray:
+    """Transitions that repeat the previous frame: far less change than the run's typical motion."""
+    reference = np.quantile(diffs, 0.9) if diffs.size else 0.0
+    if reference < MOTION_FLOOR:
+        return np.zeros(diffs.shape, bool)
+    return diffs < 0.2 * reference
+
+
+@dataclass
+class FlickerConfig:
+    bad: float = 5.0  # RMS frame-to-frame brightness jitter (grey levels) of strong flicker
+    good: float = 0.3
+    grid: int = 8
+
+
+class Flicker(MappedScorer):
+    """Frame-to-frame brightness jitter that motion does not explain.
+
+    Each frame is averaged on a grid x grid layout; the brightness change of a transition is the median over
+    blocks of the block-mean change, so moving objects (which change some blocks up and others down) cancel
+    and a global brightness step remains. A fade changes brightness steadily; flicker alternates, so
+    raw = RMS of the change of those steps / sqrt(2) over all transitions (unit: grey levels). Score ramps
+    from `bad` to `good`.
+    """
+
+    dimension, unit = "flicker", "brightness_jitter_8bit"
+
+    def measure(self, clip) -> float:
+        g = self.cfg.grid
+        jitter = []
+        for run in clip.run_gray:
+            if len(run) < 3:
+                continue
+            h, w = run.shape[1] // g * g, run.shape[2] // g * g
+            blocks = run[:, :h, :w].reshape(len(run), g, h // g, g, w // g).mean(axis=(2, 4))
+            steps = np.median((blocks[1:] - blocks[:-1]).reshape(len(run) - 1, -1), axis=1)
+            jitter.append(np.diff(steps) / np.sqrt(2))
+        if not jitter:
+            return 0.0
+        return float(np.sqrt(np.mean(np.concatenate(jitter) ** 2)))
+
+
+@dataclass
+class FluencyConfig:
+    bad: float = 0.7  # fraction of irregular transitions of heavy stutter (each frame shown 3-4 times)
+    good: float = 0.02
+    jump: float = 2.5  # a transition with this many times the run's median change is a dropped-frame jump
+
+
+class Fluency(MappedScorer):
+    """Frozen, repeated and dropped frames from frame-difference statistics.
+
+    In each run with motion, a transition changing less than a fifth of the run's 90th-percentile change
+    repeats its frame; one changing more than `jump` times the median of the moving transitions skips
+    frames. raw = irregular transitions / all transitions (unit: fraction); still runs count as regular.
+    Score ramps from `bad` to `good`.
+    """
+
+    dimension, unit = "fluency", "irregular_fraction"
+
+    def measure(self, clip) -> float:
+        irregular, total = 0, 0
+        for diffs in frame_differences(clip):
+            if diffs.size < 2:
+                continue
+            dup = duplicate_mask(diffs)
+            moving = diffs[~dup]
+            jumps = np.zeros(diffs.shape, bool)
+            if moving.size >= 3:
+                jumps = (diffs > self.cfg.jump * np.median(moving)) & (diffs > 4 * MOTION_FLOOR)
+            irregular += int(dup.sum() + jumps.sum())
+            total += diffs.size
+        return irregular / total if total else 0.0
+
+
+def _camera_steps(run: np.ndarray, dup: np.ndarray) -> np.ndarray:
+    """Per transition (dx, dy, rotation * half width) in fractions of the width, from tracked features."""
+    import cv2
+
+    frames = _shrink(run, 320).astype(np.uint8)
+    width = frames.shape[2]
+    steps = []
+    for t in range(1, len(frames)):
+        if dup[t - 1]:
+            continue  # a repeated frame is a fluency fault, not camera motion
+        prev, cur = frames[t - 1], frames[t]
+        pts = cv2.goodFeaturesToTrack(prev, maxCorners=120, qualityLevel=0.01, minDistance=7)
+        if pts is None or len(pts) < 8:
+            continue
+        nxt, status, _ = cv2.calcOpticalFlowPyrLK(prev, cur, pts, None, winSize=(21, 21), maxLevel=3)
+        ok = status.ravel() == 1
+        if ok.sum() < 8:
+            continue
+        m, _ = cv2.estimateAffinePartial2D(pts[ok], nxt[ok], method=cv2.RANSAC, ransacReprojThreshold=2.0)
+        if m is None:
+            continue
+        angle = np.arctan2(m[1, 0], m[0, 0])
+        steps.append((m[0, 2] / width, m[1, 2] / width, angle / 2))
+    return np.array(steps).reshape(-1, 3)
+
+
+@dataclass
+class StabilityConfig:
+    bad: float = 0.02  # camera-path jitter (fraction of width per frame^2) of strong shake
+    good: float = 0.0015
+
+
+class Stability(MappedScorer):
+    """Feature-tracked camera-path jitter.
+
+    Shi-Tomasi corners are tracked with pyramidal Lucas-Kanade between consecutive frames of each run and a
+    similarity transform is fitted with RANSAC, so moving objects do not count as camera motion. Intended
+    pans and zooms change the camera path smoothly; shake changes its velocity from frame to frame, so
+    raw = median |second difference of the path| (translation and rotation at half-width lever, unit:
+    fraction of the width per frame^2). Repeated frames are skipped. Score ramps from `bad` to `good`.
+    """
+
+    dimension, unit = "stability", "path_jitter"
+
+    def measure(self, clip) -> float:
+        jerks = []
+        for run, diffs in zip(clip.run_gray, frame_differences(clip)):
+            steps = _camera_steps(run, duplicate_mask(diffs))
+            if len(steps) >= 2:
+                jerks.append(np.linalg.norm(np.diff(steps, axis=0), axis=1))
+        return float(np.median(np.concatenate(jerks))) if jerks else 0.0
+
+
+@dataclass
+class MotionBlurConfig:
+    bad: float = 0.35  # along/across gradient-energy ratio of heavily smeared motion
+    good: float = 0.85
+    pairs: int = 4  # frame pairs per run given optical flow (it is the costly part)
+
+
+class MotionBlur(MappedScorer):
+    """Directional blur along the motion: gradient energy along the optical flow over energy across it.
+
+    Farnebäck flow gives each moving pixel's direction; a moving edge blurred by motion loses contrast along
+    that direction only, while defocus or downscaling blur both directions alike. raw = sum (grad . v)^2 /
+    sum (grad x v)^2 over pixels moving more than half a pixel per frame (unit: ratio; 1 = no directional
+    loss). Still footage scores 1. Score ramps from `bad` to `good`.
+    """
+
+    dimension, unit = "motion_blur", "along_across_ratio"
+
+    def measure(self, clip) -> float:
+        import cv2
+
+        along, across = 0.0, 0.0
+        for run, diffs in zip(clip.run_gray, frame_differences(clip)):
+            frames = _shrink(run, 240).astype(np.uint8)
+            moving = np.flatnonzero(~duplicate_mask(diffs) & (diffs > MOTION_FLOOR)) + 1
+            if moving.size == 0:
+                continue
+            for t in moving[np.linspace(0, len(moving) - 1, min(self.cfg.pairs, len(moving))).astype(int)]:
+                flow = cv2.calcOpticalFlowFarneback(frames[t - 1], frames[t], None, 0.5, 3, 13, 3, 5, 1.1, 0)
+                speed = np.hypot(flow[..., 0], flow[..., 1])
+                mask = speed > 0.5
+                if mask.sum() < 50:
+                    continue
+                gx = cv2.Sobel(frames[t], cv2.CV_32F, 1, 0, ksize=3)[mask]
+                gy = cv2.Sobel(frames[t], cv2.CV_32F, 0, 1, ksize=3)[mask]
+                ux, uy = flow[..., 0][mask] / speed[mask], flow[..., 1][mask] / speed[mask]
+                along += float(np.sum((gx * ux + gy * uy) ** 2))
+                across += float(np.sum((gy * ux - gx * uy) ** 2))
+        return along / across if across > 0 else 1.0
+
+
+SPECS = (
+    ScorerSpec("flicker", Flicker, FlickerConfig, "motion-robust frame-to-frame brightness jitter",
+               dimension="flicker"),
+    ScorerSpec("fluency", Fluency, FluencyConfig, "repeated and dropped frames from frame differences",
+               dimension="fluency"),
+    ScorerSpec("stability", Stability, StabilityConfig, "feature-tracked camera-path jitter",
+               dimension="stability"),
+    ScorerSpec("motion_blur", MotionBlur, MotionBlurConfig, "gradient loss along the optical flow",
+               dimension="motion_blur"),
+)
