@@ -1,0 +1,52 @@
+"""InternVL (transformers-native classes): each frame is an image tile, pixel-shuffled to 1/4 of its patches."""
+
+from __future__ import annotations
+
+from s2i_core.lmm import preprocess as pp
+from s2i_core.lmm.adapter import LmmAdapter, VideoInput, processor_setting
+from s2i_core.lmm.tokenizer import build_tiny_tokenizer, chatml_template
+
+
+class InternVLAdapter(LmmAdapter):
+    family = "internvl"
+    model_class = "InternVLForConditionalGeneration"
+    vision_prefixes = ("model.vision_tower.",)
+    projector_prefixes = ("model.multi_modal_projector.",)
+    video_marker = "<video>"
+    specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<img>", "</img>", "<IMG_CONTEXT>", "<video>"]
+
+    def tiny_tokenizer(self):
+        return build_tiny_tokenizer(self.specials, chatml_template(self.video_marker), eos="<|im_end|>",
+                                    pad="<|endoftext|>")
+
+    def tiny_config(self, tokenizer):
+        from transformers import InternVLConfig
+
+        c = self.config
+        side = c.tiny_image_size
+        text = dict(model_type="qwen2", vocab_size=len(tokenizer), hidden_size=c.tiny_hidden,
+                    intermediate_size=2 * c.tiny_hidden, num_hidden_layers=c.tiny_layers, num_attention_heads=4,
+                    num_key_value_heads=2, max_position_embeddings=4096, eos_token_id=tokenizer.eos_token_id,
+                    pad_token_id=tokenizer.pad_token_id, bos_token_id=None)
+        vision = dict(hidden_size=c.tiny_hidden, intermediate_size=2 * c.tiny_hidden,
+                      num_hidden_layers=c.tiny_layers, num_attention_heads=4, image_size=[side, side],
+                      patch_size=[14, 14])
+        return InternVLConfig(text_config=text, vision_config=vision, tie_word_embeddings=False,
+                              image_token_id=tokenizer.convert_tokens_to_ids("<IMG_CONTEXT>"),
+                              image_seq_length=(side // 14) ** 2 // 4)
+
+    def video_input(self, frames, tokenizer) -> VideoInput:
+        side, patch = self.vision_geometry()
+        mean = processor_setting(self.config.model, "image_mean", pp.CLIP_MEAN)
+        std = processor_setting(self.config.model, "image_std", pp.CLIP_STD)
+        video = pp.normalize(pp.resize(frames.pixels, side, side), mean, std)
+        context = tokenizer.convert_tokens_to_ids("<IMG_CONTEXT>")
+        ratio = self.model_config.downsample_ratio  # pixel shuffle keeps ratio^2 of the patches
+        per_frame = int((side // patch) ** 2 * ratio * ratio)
+        ids: list[int] = []
+        for i in range(len(video)):  # InternVLProcessor.replace_video_token
+            text = ("\n" if i else "") + f"Frame{i + 1}: "
+            ids += tokenizer(text, add_special_tokens=False)["input_ids"]
+            ids += tokenizer("<img>", add_special_tokens=False)["input_ids"] + [context] * per_frame
+            ids += tokenizer("</img>", add_special_tokens=False)["input_ids"]
+        return VideoInput({"pixel_values": video}, ids, context)

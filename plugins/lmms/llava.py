@@ -1,0 +1,95 @@
+"""LLaVA-OneVision and LLaVA-NeXT-Video: fixed-resolution frames, pooled patch features per frame."""
+
+from __future__ import annotations
+
+import math
+
+from s2i_core.lmm import preprocess as pp
+from s2i_core.lmm.adapter import LmmAdapter, VideoInput, processor_setting
+from s2i_core.lmm.tokenizer import build_tiny_tokenizer, chatml_template, vicuna_template
+
+
+class LlavaOneVisionAdapter(LmmAdapter):
+    family = "llava_onevision"
+    model_class = "LlavaOnevisionForConditionalGeneration"
+    vision_prefixes = ("model.vision_tower.",)
+    projector_prefixes = ("model.multi_modal_projector.", "model.image_newline")
+    video_marker = "<video>"
+    specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<image>", "<video>"]
+
+    def tiny_tokenizer(self):
+        return build_tiny_tokenizer(self.specials, chatml_template(self.video_marker), eos="<|im_end|>",
+                                    pad="<|endoftext|>")
+
+    def _text(self, tokenizer, model_type: str) -> dict:
+        c = self.config
+        return dict(model_type=model_type, vocab_size=len(tokenizer), hidden_size=c.tiny_hidden,
+                    intermediate_size=2 * c.tiny_hidden, num_hidden_layers=c.tiny_layers, num_attention_heads=4,
+                    num_key_value_heads=2, max_position_embeddings=4096, eos_token_id=tokenizer.eos_token_id,
+                    pad_token_id=tokenizer.pad_token_id, bos_token_id=None)
+
+    def _vision(self, model_type: str) -> dict:
+        c = self.config
+        return dict(model_type=model_type, hidden_size=c.tiny_hidden, intermediate_size=2 * c.tiny_hidden,
+                    num_hidden_layers=c.tiny_layers, num_attention_heads=4, image_size=c.tiny_image_size,
+                    patch_size=14)
+
+    def tiny_config(self, tokenizer):
+        from transformers import LlavaOnevisionConfig
+
+        return LlavaOnevisionConfig(text_config=self._text(tokenizer, "qwen2"),
+                                    vision_config=self._vision("siglip_vision_model"),
+                                    image_token_index=tokenizer.convert_tokens_to_ids("<image>"),
+                                    video_token_index=tokenizer.convert_tokens_to_ids("<video>"),
+                                    vision_feature_layer=-1, tie_word_embeddings=False)
+
+    def _normalized(self, frames):
+        side, _ = self.vision_geometry()
+        mean = processor_setting(self.config.model, "image_mean", pp.CLIP_MEAN)
+        std = processor_setting(self.config.model, "image_std", pp.CLIP_STD)
+        return pp.normalize(pp.resize(frames.pixels, side, side), mean, std), side
+
+    def video_input(self, frames, tokenizer) -> VideoInput:
+        video, side = self._normalized(frames)
+        grid = side // self.vision_geometry()[1]
+        per_frame = math.ceil(grid / 2) ** 2  # bilinear 2x pooling (apply_pooling)
+        vid = tokenizer.convert_tokens_to_ids("<video>")
+        # one image_newline token closes the whole video
+        return VideoInput({"pixel_values_videos": video[None]}, [vid] * (len(video) * per_frame + 1), vid)
+
+
+class LlavaNextVideoAdapter(LlavaOneVisionAdapter):
+    family = "llava_next_video"
+    model_class = "LlavaNextVideoForConditionalGeneration"
+    projector_prefixes = ("model.multi_modal_projector.", "model.vision_resampler.", "model.image_newline")
+    specials = ["<s>", "</s>", "<unk>", "<image>", "<video>"]
+
+    def tiny_tokenizer(self):
+        return build_tiny_tokenizer(self.specials, vicuna_template(self.video_marker), eos="</s>", pad="<unk>",
+                                    bos="<s>")
+
+    def tiny_config(self, tokenizer):
+        from transformers import LlavaNextVideoConfig
+
+        side = self.config.tiny_image_size
+        return LlavaNextVideoConfig(text_config=self._text(tokenizer, "llama"),
+                                    vision_config=self._vision("clip_vision_model") | {"projection_dim": 32},
+                                    image_token_index=tokenizer.convert_tokens_to_ids("<image>"),
+                                    video_token_index=tokenizer.convert_tokens_to_ids("<video>"),
+                                    vision_feature_layer=-1, spatial_pool_stride=2, tie_word_embeddings=False,
+                                    image_seq_length=(side // 14) ** 2, video_seq_length=(side // 28) ** 2)
+
+    def _normalized(self, frames):
+        # shortest edge -> crop side, then centre crop (LlavaNextVideoVideoProcessor)
+        side, _ = self.vision_geometry()
+        h, w = pp.shortest_edge_size(*frames.pixels.shape[1:3], side)
+        mean = processor_setting(self.config.model, "image_mean", pp.CLIP_MEAN)
+        std = processor_setting(self.config.model, "image_std", pp.CLIP_STD)
+        video = pp.center_crop(pp.resize(frames.pixels, h, w), side)
+        return pp.normalize(video, mean, std), side
+
+    def video_input(self, frames, tokenizer) -> VideoInput:
+        video, side = self._normalized(frames)
+        per_frame = (side // self.vision_geometry()[1] // self.model_config.spatial_pool_stride) ** 2  # 2x2 average pool (LlavaNextVideoPooler)
+        vid = tokenizer.convert_tokens_to_ids("<video>")
+        return VideoInput({"pixel_values_videos": video[None]}, [vid] * (len(video) * per_frame), vid)

@@ -1,0 +1,151 @@
+"""Qwen2-VL, Qwen2.5-VL and Qwen3-VL: dynamic resolution, 3D patches, M-RoPE over video tokens."""
+
+from __future__ import annotations
+
+from s2i_core.lmm import preprocess as pp
+from s2i_core.lmm.adapter import LmmAdapter, VideoInput, processor_setting
+from s2i_core.lmm.tokenizer import build_tiny_tokenizer, chatml_template
+
+QWEN_SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|vision_end|>",
+                 "<|video_pad|>", "<|image_pad|>"]
+
+
+class Qwen2VLAdapter(LmmAdapter):
+    family = "qwen2_vl"
+    model_class = "Qwen2VLForConditionalGeneration"
+    vision_prefixes = ("model.visual.",)
+    projector_prefixes = ("model.visual.merger.",)
+    video_marker = "<|vision_start|><|video_pad|><|vision_end|>"
+    anchor = "<|video_pad|>"
+    needs_mm_token_type_ids = True
+    mean, std, patch = pp.CLIP_MEAN, pp.CLIP_STD, 14  # patch: the tiny config's
+
+    def marker_ids(self, tokenizer) -> list[int]:
+        return [tokenizer.convert_tokens_to_ids(self.anchor)]
+
+    def tiny_tokenizer(self):
+        return build_tiny_tokenizer(QWEN_SPECIALS, chatml_template(self.video_marker), eos="<|im_end|>",
+                                    pad="<|endoftext|>")
+
+    def _token_ids(self, tokenizer) -> dict:
+        ids = {k: tokenizer.convert_tokens_to_ids(t) for k, t in (
+            ("image_token_id", "<|image_pad|>"), ("video_token_id", "<|video_pad|>"),
+            ("vision_start_token_id", "<|vision_start|>"), ("vision_end_token_id", "<|vision_end|>"))}
+        return ids
+
+    def _text(self, tokenizer) -> dict:
+        c = self.config
+        return dict(vocab_size=len(tokenizer), hidden_size=c.tiny_hidden, intermediate_size=2 * c.tiny_hidden,
+                    num_hidden_layers=c.tiny_layers, num_attention_heads=4, num_key_value_heads=2,
+                    max_position_embeddings=4096, eos_token_id=tokenizer.eos_token_id,
+                    pad_token_id=tokenizer.pad_token_id, bos_token_id=None, tie_word_embeddings=False)
+
+    def tiny_config(self, tokenizer):
+        from transformers import Qwen2VLConfig
+
+        c = self.config
+        head = c.tiny_hidden // 4
+        text = self._text(tokenizer) | {"rope_parameters": {"rope_type": "default", "rope_theta": 10000.0,
+                                                            "mrope_section": _mrope(head)}}
+        vision = dict(depth=c.tiny_layers, embed_dim=c.tiny_hidden, hidden_size=c.tiny_hidden, num_heads=4,
+                      mlp_ratio=2, patch_size=self.patch, spatial_merge_size=2, temporal_patch_size=2)
+        return Qwen2VLConfig(text_config=text, vision_config=vision, tie_word_embeddings=False,
+                             **self._token_ids(tokenizer))
+
+    def _geometry(self) -> tuple[int, int, int]:
+        """(patch, spatial merge, temporal patch) of the loaded model's vision tower."""
+        vision = self.model_config.vision_config
+        return int(vision.patch_size), int(vision.spatial_merge_size), int(vision.temporal_patch_size)
+
+    def video_input(self, frames, tokenizer) -> VideoInput:
+        import torch
+
+        patch, merge, temporal = self._geometry()
+        h, w = frames.pixels.shape[1:3]
+        rh, rw = pp.smart_resize(h, w, patch * merge, self.config.min_pixels, self.config.max_pixels)
+        mean = processor_setting(self.config.model, "image_mean", self.mean)
+        std = processor_setting(self.config.model, "image_std", self.std)
+        video = pp.normalize(pp.resize(frames.pixels, rh, rw), mean, std)
+        patches, (gt, gh, gw) = pp.qwen_patchify(video, patch, merge, temporal)
+        vid = tokenizer.convert_tokens_to_ids("<|video_pad|>")
+        per_frame = gh * gw // (merge * merge)
+        tensors = {"pixel_values_videos": patches, "video_grid_thw": torch.tensor([[gt, gh, gw]])}
+        return VideoInput(tensors, self._placeholder(tokenizer, vid, gt, per_frame, frames), vid,
+                          {"seconds_per_grid": temporal / frames.fps * _stride(frames)})
+
+    def _placeholder(self, tokenizer, vid, gt, per_frame, frames) -> list[int]:
+        return [vid] * (gt * per_frame)
+
+
+class Qwen25VLAdapter(Qwen2VLAdapter):
+    family = "qwen2_5_vl"
+    model_class = "Qwen2_5_VLForConditionalGeneration"
+
+    def tiny_config(self, tokenizer):
+        from transformers import Qwen2_5_VLConfig
+
+        c = self.config
+        head = c.tiny_hidden // 4
+        text = self._text(tokenizer) | {"rope_parameters": {"rope_type": "default", "rope_theta": 10000.0,
+                                                            "mrope_section": _mrope(head)}}
+        vision = dict(depth=c.tiny_layers, hidden_size=c.tiny_hidden, intermediate_size=2 * c.tiny_hidden,
+                      num_heads=4, out_hidden_size=c.tiny_hidden, patch_size=self.patch, spatial_merge_size=2,
+                      temporal_patch_size=2, window_size=56, fullatt_block_indexes=[c.tiny_layers - 1])
+        return Qwen2_5_VLConfig(text_config=text, vision_config=vision, tie_word_embeddings=False,
+                                **self._token_ids(tokenizer))
+
+    def collate_visual(self, items):
+        import torch
+
+        out = super().collate_visual(items)
+        out["second_per_grid_ts"] = torch.tensor([it.extra["seconds_per_grid"] for it in items])
+        return out
+
+
+class Qwen3VLAdapter(Qwen2VLAdapter):
+    family = "qwen3_vl"
+    model_class = "Qwen3VLForConditionalGeneration"
+    projector_prefixes = ("model.visual.merger.", "model.visual.deepstack_merger_list.")
+    mean, std, patch = pp.HALF, pp.HALF, 16
+
+    def tiny_config(self, tokenizer):
+        from transformers import Qwen3VLConfig
+
+        c = self.config
+        head = c.tiny_hidden // 4
+        text = self._text(tokenizer) | {"head_dim": head, "rope_parameters": {
+            "rope_type": "default", "rope_theta": 10000.0, "mrope_section": _mrope(head),
+            "mrope_interleaved": True}}
+        text.pop("tie_word_embeddings")
+        vision = dict(depth=c.tiny_layers, hidden_size=c.tiny_hidden, intermediate_size=2 * c.tiny_hidden,
+                      num_heads=4, out_hidden_size=c.tiny_hidden, patch_size=self.patch, spatial_merge_size=2,
+                      temporal_patch_size=2, num_position_embeddings=64, deepstack_visual_indexes=[0])
+        return Qwen3VLConfig(text_config=text, vision_config=vision, tie_word_embeddings=False,
+                             **self._token_ids(tokenizer))
+
+    def _placeholder(self, tokenizer, vid, gt, per_frame, frames) -> list[int]:
+        # Qwen3-VL writes a timestamp before every temporal patch (Qwen3VLProcessor.replace_video_token).
+        start = tokenizer.convert_tokens_to_ids("<|vision_start|>")
+        end = tokenizer.convert_tokens_to_ids("<|vision_end|>")
+        times = list(frames.indices / frames.fps)
+        times += [times[-1]] * (-len(times) % 2)
+        ids: list[int] = []
+        for t in range(gt):
+            stamp = (times[2 * t] + times[2 * t + 1]) / 2
+            ids += tokenizer(f"<{stamp:.1f} seconds>", add_special_tokens=False)["input_ids"]
+            ids += [start] + [vid] * per_frame + [end]
+        return ids
+
+
+def _mrope(head_dim: int) -> list[int]:
+    """M-RoPE split of head_dim/2 rotary pairs over (time, height, width), as the real configs do."""
+    half = head_dim // 2
+    t = half // 4 or 1
+    h = (half - t) // 2
+    return [t, h, half - t - h]
+
+
+def _stride(frames) -> float:
+    if len(frames.indices) < 2:
+        return 1.0
+    return float(frames.indices[-1] - frames.indices[0]) / (len(frames.indices) - 1) or 1.0

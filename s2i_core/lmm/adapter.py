@@ -1,0 +1,183 @@
+"""The adapter base: what the framework needs to know about one video-LMM family.
+
+A family plugin subclasses `LmmAdapter` and fills in: the transformers class, a tiny config for tests, the
+chat markers, how frames become model inputs and placeholder tokens, and which parameter names are the vision
+tower, the projector and the language model.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from s2i_core.errors import ConfigError
+
+GROUPS = ("vision", "projector", "language")
+LORA_LINEARS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+
+
+@dataclass
+class LmmConfig:
+    """Options every adapter takes (`lmm.<field>=...`)."""
+
+    model: str = ""  # local folder or hub id; empty needs tiny=true
+    tiny: bool = False  # build a tiny random model + offline tokenizer from config (tests, offline demos)
+    frames: int = 8
+    max_pixels: int = 360 * 420  # per-frame budget for dynamic-resolution families (Qwen)
+    min_pixels: int = 28 * 28
+    trust_remote_code: bool = False
+    dtype: str = "auto"  # auto: bf16 on CUDA, fp32 on CPU; or float32 / bfloat16 / float16
+    attn_implementation: str = "auto"  # auto: flash_attention_2 when installed on CUDA, else sdpa
+    tiny_hidden: int = 32
+    tiny_layers: int = 2
+    tiny_image_size: int = 56  # fixed-resolution families' tiny vision input side
+    seed: int = 0  # init seed of the tiny random weights
+
+
+@dataclass
+class VideoInput:
+    """One clip prepared for one model: tensors for the vision tower and the token ids that stand for it."""
+
+    tensors: dict[str, Any]
+    tokens: list[int]
+    video_token_id: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class LmmAdapter:
+    family = "base"
+    model_class = ""  # transformers class name
+    vision_prefixes: tuple[str, ...] = ()
+    projector_prefixes: tuple[str, ...] = ()
+    language_prefixes: tuple[str, ...] = ("model.language_model.", "lm_head.")
+    video_marker = "<video>"  # what the chat template renders for one video item
+    needs_mm_token_type_ids = False
+
+    def __init__(self, config: LmmConfig):
+        self.config = config
+        if not config.tiny and not config.model:
+            raise ConfigError(f"lmm {self.family!r}: set lmm.model=<local folder or hub id>, or lmm.tiny=true "
+                              "for a tiny random model")
+
+    # ---- loading -------------------------------------------------------------------------------------------
+    def load(self, device: str = "cpu"):
+        """(model, tokenizer) on `device`; a tiny model is built from config, never downloaded."""
+        import torch
+        import transformers
+
+        dtype = resolve_dtype(self.config.dtype, device)
+        attn = resolve_attn(self.config.attn_implementation, device)
+        if self.config.tiny and not (self.config.model and os.path.isdir(self.config.model)):
+            tokenizer = self.tiny_tokenizer()
+            torch.manual_seed(self.config.seed)
+            model_config = self.tiny_config(tokenizer)
+            model_config._attn_implementation = attn
+            model = getattr(transformers, self.model_class)(model_config)
+        else:
+            tokenizer = load_tokenizer(self.config.model, self.config.trust_remote_code)
+            model = getattr(transformers, self.model_class).from_pretrained(
+                self.config.model, dtype=dtype, attn_implementation=attn,
+                trust_remote_code=self.config.trust_remote_code)
+        model.to(device=device, dtype=dtype)
+        self.model_config = model.config  # preprocessing reads the vision geometry from it
+        if tokenizer.pad_token_id is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        return model, tokenizer
+
+    def vision_geometry(self) -> tuple[int, int]:
+        """(input side, patch size) of a fixed-resolution vision tower, from the loaded model's config."""
+        vision = self.model_config.vision_config
+        side, patch = vision.image_size, vision.patch_size
+        side = side[0] if isinstance(side, (list, tuple)) else side
+        patch = patch[0] if isinstance(patch, (list, tuple)) else patch
+        return int(side), int(patch)
+
+    def tiny_tokenizer(self):
+        raise NotImplementedError
+
+    def tiny_config(self, tokenizer):
+        raise NotImplementedError
+
+    # ---- inputs --------------------------------------------------------------------------------------------
+    def video_input(self, frames, tokenizer) -> VideoInput:
+        """Frames (`preprocess.Frames`) -> pixel tensors + the placeholder token ids the model expects."""
+        raise NotImplementedError
+
+    def collate_visual(self, items: list[VideoInput]) -> dict[str, Any]:
+        """Batch the tensors of several clips (default: concatenate along the first axis)."""
+        import torch
+
+        keys = items[0].tensors.keys()
+        return {k: torch.cat([it.tensors[k] for it in items]) for k in keys}
+
+    def marker_ids(self, tokenizer) -> list[int]:
+        return tokenizer(self.video_marker, add_special_tokens=False)["input_ids"]
+
+    # ---- parameters ----------------------------------------------------------------------------------------
+    def group_of(self, name: str) -> str | None:
+        """'vision' | 'projector' | 'language' for a parameter name (peft prefixes stripped)."""
+        name = name.removeprefix("base_model.model.")
+        for group, prefixes in (("projector", self.projector_prefixes), ("vision", self.vision_prefixes),
+                                ("language", self.language_prefixes)):
+            if any(name.startswith(p) for p in prefixes):
+                return group
+        return None
+
+    def lora_target_modules(self) -> str:
+        """A regex, so LoRA lands on the LLM's linears and never on same-named vision-tower linears."""
+        return r".*language_model.*\.(" + "|".join(LORA_LINEARS) + r")$"
+
+
+def resolve_dtype(name: str, device: str):
+    import torch
+
+    if name == "auto":
+        return torch.bfloat16 if str(device).startswith("cuda") else torch.float32
+    if not hasattr(torch, name):
+        raise ConfigError(f"lmm.dtype {name!r} is not a torch dtype (float32, bfloat16, float16, auto)")
+    return getattr(torch, name)
+
+
+def resolve_attn(name: str, device: str) -> str:
+    if name != "auto":
+        return name
+    if str(device).startswith("cuda") and importlib.util.find_spec("flash_attn"):
+        return "flash_attention_2"
+    return "sdpa"
+
+
+def load_tokenizer(path: str, trust_remote_code: bool):
+    """The tokenizer with the model's own chat template (some checkpoints keep it beside the processor)."""
+    import json
+
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
+    if tokenizer.chat_template is None and os.path.isdir(path):
+        for name in ("chat_template.jinja", "chat_template.json"):
+            file = os.path.join(path, name)
+            if os.path.exists(file):
+                text = open(file, encoding="utf-8").read()
+                tokenizer.chat_template = json.loads(text)["chat_template"] if name.endswith("json") else text
+                break
+    if tokenizer.chat_template is None:
+        raise ConfigError(f"{path}: no chat template found (tokenizer_config.json, chat_template.jinja/json)")
+    return tokenizer
+
+
+def processor_setting(model: str, key: str, default):
+    """A value from the checkpoint's (video_)preprocessor_config.json, else the family default."""
+    import json
+
+    if not model or not os.path.isdir(model):
+        return default
+    for name in ("video_preprocessor_config.json", "preprocessor_config.json"):
+        file = os.path.join(model, name)
+        if os.path.exists(file):
+            with open(file, encoding="utf-8") as fh:
+                value = json.load(fh).get(key)
+            if value is not None:
+                return value
+    return default

@@ -1,0 +1,172 @@
+"""S2I instruction files -> token ids with assistant-only labels -> padded batches.
+
+Input is a `s2i generate` output folder: `instructions/stage1.jsonl`, `instructions/stage2.jsonl` (LLaVA/ShareGPT
+`conversations`) and `manifest.json` whose `input` resolves the relative video paths. The model's own chat
+template renders the text; labels cover exactly the assistant turns (the text each template adds after the
+generation prompt), so the loss never trains the model to write the user's question.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from s2i_core.errors import ConfigError
+
+IGNORE = -100
+ROLES = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant", "system": "system"}
+
+
+@dataclass
+class Item:
+    id: str
+    video: str  # absolute path
+    conversations: list[dict]
+
+
+def load_items(data_dir: str, stage: int, fraction: float = 1.0) -> list[Item]:
+    manifest_path = os.path.join(data_dir, "manifest.json")
+    path = os.path.join(data_dir, "instructions", f"stage{stage}.jsonl")
+    for needed in (manifest_path, path):
+        if not os.path.exists(needed):
+            raise ConfigError(f"data={data_dir}: {needed} is missing; point data= at a `s2i generate` output")
+    with open(manifest_path, encoding="utf-8") as fh:
+        root = json.load(fh).get("input", data_dir)
+    items = []
+    with open(path, encoding="utf-8") as fh:
+        for number, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                video = row["video"] if os.path.isabs(row["video"]) else os.path.join(root, row["video"])
+                items.append(Item(str(row.get("id", number)), video, row["conversations"]))
+            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                raise ConfigError(f"{path}:{number}: not an instruction line ({exc!r})") from exc
+    if not 0 < fraction <= 1:
+        raise ConfigError(f"data_fraction must be in (0, 1], got {fraction}")
+    # A deterministic prefix of a fixed shuffle, so data_fraction=0.5 is a subset of 0.75 (ablation curves).
+    if fraction < 1:
+        import random
+
+        order = list(range(len(items)))
+        random.Random(1234).shuffle(order)
+        keep = sorted(order[:max(1, round(len(items) * fraction))])
+        items = [items[i] for i in keep]
+    return items
+
+
+def to_messages(conversations: list[dict]) -> list[dict]:
+    """ShareGPT turns -> chat-template messages; a `<video>` tag becomes a video item of the user turn."""
+    messages = []
+    for turn in conversations:
+        role = ROLES.get(turn.get("from", turn.get("role", "")))
+        if role is None:
+            raise ConfigError(f"conversation turn with unknown speaker: {turn!r}")
+        text = turn.get("value", turn.get("content", ""))
+        if role == "user" and "<video>" in text:
+            rest = text.replace("<video>\n", "", 1).replace("<video>", "", 1)
+            messages.append({"role": role, "content": [{"type": "video"}, {"type": "text", "text": rest}]})
+        else:
+            messages.append({"role": role, "content": text if role == "assistant" else
+                             [{"type": "text", "text": text}]})
+    return messages
+
+
+def render_segments(tokenizer, messages: list[dict]) -> list[tuple[str, bool]]:
+    """The conversation as (text, is_assistant) pieces, cut where the generation prompt ends."""
+    pieces: list[tuple[str, bool]] = []
+    done = ""
+    for k, message in enumerate(messages):
+        if message["role"] != "assistant":
+            continue
+        prompt = tokenizer.apply_chat_template(messages[:k], tokenize=False, add_generation_prompt=True)
+        full = tokenizer.apply_chat_template(messages[:k + 1], tokenize=False)
+        if not prompt.startswith(done) or not full.startswith(prompt):
+            raise ConfigError("the chat template does not render conversations as growing prefixes; "
+                              "assistant-only labels need that property")
+        pieces += [(prompt[len(done):], False), (full[len(prompt):], True)]
+        done = full
+    return [p for p in pieces if p[0]]
+
+
+def splice(ids: list[int], labels: list[int], marker: list[int], tokens: list[int]):
+    """Replace the first occurrence of the video marker ids by the clip's placeholder tokens."""
+    n = len(marker)
+    for i in range(len(ids) - n + 1):
+        if ids[i:i + n] == marker:
+            return ids[:i] + tokens + ids[i + n:], labels[:i] + [IGNORE] * len(tokens) + labels[i + n:]
+    raise ConfigError("the rendered prompt holds no video marker; is there a '<video>' in the first question?")
+
+
+def encode(adapter, tokenizer, messages: list[dict], video_input, max_length: int = 0) -> dict:
+    ids: list[int] = []
+    labels: list[int] = []
+    for text, is_answer in render_segments(tokenizer, messages):
+        piece = tokenizer(text, add_special_tokens=False)["input_ids"]
+        ids += piece
+        labels += piece if is_answer else [IGNORE] * len(piece)
+    ids, labels = splice(ids, labels, adapter.marker_ids(tokenizer), video_input.tokens)
+    if max_length and len(ids) > max_length:
+        ids, labels = ids[:max_length], labels[:max_length]
+    return {"input_ids": ids, "labels": labels, "video": video_input}
+
+
+def prompt_ids(adapter, tokenizer, question: str, video_input) -> list[int]:
+    """Token ids of a single-question prompt up to where the answer starts (inference)."""
+    messages = to_messages([{"from": "human", "value": "<video>\n" + question}])
+    text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+    ids, _ = splice(ids, [IGNORE] * len(ids), adapter.marker_ids(tokenizer), video_input.tokens)
+    return ids
+
+
+def collate(adapter, tokenizer, examples: list[dict], *, left_pad: bool = False) -> dict:
+    """Pad a batch (right for training, left for generation) and batch the vision tensors."""
+    import torch
+
+    width = max(len(e["input_ids"]) for e in examples)
+    pad = tokenizer.pad_token_id
+    ids, labels, mask = [], [], []
+    for e in examples:
+        gap = width - len(e["input_ids"])
+        lab = e.get("labels") or [IGNORE] * len(e["input_ids"])
+        if left_pad:
+            ids.append([pad] * gap + e["input_ids"])
+            labels.append([IGNORE] * gap + lab)
+            mask.append([0] * gap + [1] * len(e["input_ids"]))
+        else:
+            ids.append(e["input_ids"] + [pad] * gap)
+            labels.append(lab + [IGNORE] * gap)
+            mask.append([1] * len(e["input_ids"]) + [0] * gap)
+    batch = {"input_ids": torch.tensor(ids), "attention_mask": torch.tensor(mask), "labels": torch.tensor(labels)}
+    videos = [e["video"] for e in examples]
+    if adapter.needs_mm_token_type_ids:
+        types = torch.zeros_like(batch["input_ids"])
+        for row, v in enumerate(videos):
+            types[row][(batch["input_ids"][row] == v.video_token_id) & (batch["attention_mask"][row] == 1)] = 2
+        batch["mm_token_type_ids"] = types
+    batch.update(adapter.collate_visual(videos))
+    return batch
+
+
+class VideoCache:
+    """Preprocessed clips by path: stage I repeats each video once per dimension, decode it once."""
+
+    def __init__(self, adapter, tokenizer, size: int = 256):
+        self.adapter, self.tokenizer, self.size = adapter, tokenizer, size
+        self._items: OrderedDict[str, object] = OrderedDict()
+
+    def get(self, path: str):
+        from s2i_core.lmm.preprocess import sample_frames
+
+        if path in self._items:
+            self._items.move_to_end(path)
+            return self._items[path]
+        item = self.adapter.video_input(sample_frames(path, self.adapter.config.frames), self.tokenizer)
+        self._items[path] = item
+        if len(self._items) > self.size:
+            self._items.popitem(last=False)
+        return item

@@ -1,0 +1,139 @@
+"""Where training runs: one CPU/GPU process, torchrun/accelerate DDP, or a DeepSpeed ZeRO-2/3 engine.
+
+`deepspeed=zero2|zero3|<path.json>` selects DeepSpeed; its JSON may say "auto" for batch sizes, clipping
+and precision, filled from the training config. On CPU it runs over gloo with world size 1 (tests).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from dataclasses import dataclass
+from importlib.resources import files
+from typing import Any
+
+from s2i_core.errors import ConfigError
+
+
+@dataclass
+class Env:
+    device: str
+    rank: int = 0
+    world: int = 1
+    deepspeed: dict | None = None
+    bf16: bool = False
+
+
+def setup(cfg) -> Env:
+    import torch
+
+    want = str(cfg.get("device", "auto"))
+    cuda = torch.cuda.is_available() and want != "cpu"
+    local = int(os.environ.get("LOCAL_RANK", 0))
+    device = f"cuda:{local}" if cuda else "cpu"
+    if cuda:
+        torch.cuda.set_device(local)
+    world = int(os.environ.get("WORLD_SIZE", 1))
+    ds = deepspeed_config(cfg) if cfg.get("deepspeed") else None
+    if ds is not None:
+        import deepspeed
+
+        os.environ.setdefault("MASTER_ADDR", "127.0.0.1")
+        os.environ.setdefault("MASTER_PORT", str(29500 + os.getpid() % 1000))
+        os.environ.setdefault("RANK", "0")
+        os.environ.setdefault("LOCAL_RANK", "0")
+        os.environ.setdefault("WORLD_SIZE", "1")
+        deepspeed.init_distributed(dist_backend="nccl" if cuda else "gloo")
+    elif world > 1 and not torch.distributed.is_initialized():
+        torch.distributed.init_process_group("nccl" if cuda else "gloo")
+    rank = int(os.environ.get("RANK", 0))
+    bf16 = cuda and str(cfg.lmm.get("dtype", "auto")) in ("auto", "bfloat16")
+    return Env(device, rank, world, ds, bf16)
+
+
+def deepspeed_config(cfg) -> dict:
+    name = str(cfg.deepspeed)
+    path = name if name.endswith(".json") else str(files("s2i_conf") / "deepspeed" / f"{name}.json")
+    if not os.path.exists(path):
+        raise ConfigError(f"deepspeed={name}: no such config (zero2, zero3 or a path to a .json file)")
+    with open(path, encoding="utf-8") as fh:
+        config = json.load(fh)
+    fill = {"train_micro_batch_size_per_gpu": int(cfg.batch_size),
+            "gradient_accumulation_steps": int(cfg.grad_accum), "gradient_clipping": float(cfg.max_grad_norm)}
+    for key, value in fill.items():
+        if config.get(key, "auto") == "auto":
+            config[key] = value
+    config.pop("train_batch_size", None)
+    for section in ("bf16", "fp16"):
+        if config.get(section, {}).get("enabled") == "auto":
+            import torch
+
+            config[section]["enabled"] = section == "bf16" and torch.cuda.is_available()
+    return config
+
+
+def wrap(cfg, model, optimizer, env: Env):
+    """The callable that runs forward: the model, a DDP wrapper, or a DeepSpeed engine."""
+    if env.deepspeed is not None:
+        import deepspeed
+
+        engine, *_ = deepspeed.initialize(model=model, optimizer=optimizer, config=env.deepspeed)
+        return engine
+    if env.world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+
+        return DistributedDataParallel(model, find_unused_parameters=False)
+    return model
+
+
+def autocast(env: Env):
+    import torch
+
+    if env.deepspeed is None and env.device.startswith("cuda"):
+        return torch.autocast("cuda", dtype=torch.bfloat16, enabled=env.bf16)
+    return contextlib.nullcontext()
+
+
+def backward(engine, loss, env: Env, accum: int) -> None:
+    """Backward for one micro-batch. DeepSpeed scales by its accumulation steps and steps the optimizer itself
+    at the boundary (it expects `step()` after every micro-batch)."""
+    if env.deepspeed is not None:
+        engine.backward(loss)
+        engine.step()
+    else:
+        (loss / accum).backward()
+
+
+def step(engine, optimizer, params, max_grad_norm: float, env: Env) -> None:
+    if env.deepspeed is not None:
+        return  # done in backward()
+    import torch
+
+    if max_grad_norm > 0:
+        torch.nn.utils.clip_grad_norm_(params, max_grad_norm)
+    optimizer.step()
+
+
+def reset_peak_memory(env: Env) -> None:
+    import torch
+
+    if env.device.startswith("cuda"):
+        torch.cuda.reset_peak_memory_stats()
+
+
+def peak_memory_mb(env: Env) -> float | None:
+    import torch
+
+    if env.device.startswith("cuda"):
+        return round(torch.cuda.max_memory_allocated() / 2**20, 1)
+    try:
+        import resource
+
+        return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # process RSS high-water
+    except ImportError:
+        return None
+
+
+def unwrap(engine) -> Any:
+    return getattr(engine, "module", engine)

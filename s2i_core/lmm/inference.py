@@ -1,0 +1,139 @@
+"""Inference with a (tuned) video LMM: Q-Align-style level-token scoring and free-form justification.
+
+    scorer = load_scorer("runs/train/x/model")        # or a config node {impl: qwen2_vl, model: ..., ...}
+    scorer.score(["a.mp4", "b.mp4"])  -> [0.81, 0.22]  # one forward pass per batch
+    scorer.justify(["a.mp4"])          -> ["The sharpness is good ..."]
+
+Scoring reads the next-token distribution at the answer position, keeps the five level words, softmaxes them
+and returns sum(p_i * w_i) with w = (0, .25, .5, .75, 1): a scalar in [0, 1], higher is better.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from typing import Any
+
+from s2i_core.dimensions import LEVELS
+from s2i_core.errors import ConfigError
+from s2i_core.lmm import data as D
+
+SCORE_QUESTION = "How would you rate the overall quality of this video?"
+JUSTIFY_QUESTION = "Describe the quality of this video and rate it."
+LEVEL_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+class Scorer:
+    def __init__(self, adapter, model, tokenizer, device: str, *, question: str = SCORE_QUESTION,
+                 answer_prefix: str = "", batch_size: int = 4):
+        self.adapter, self.model, self.tokenizer, self.device = adapter, model, tokenizer, device
+        self.question, self.answer_prefix, self.batch_size = question, answer_prefix, batch_size
+        self.model.eval()
+        self.prefix_ids, self.level_ids = self._level_token_ids()
+
+    def _level_token_ids(self) -> tuple[list[int], list[int]]:
+        """Tokens of the answer prefix, then the first token of each level word, exactly as training tokenized
+        an assistant turn `<prefix> <level>` (the template's own spacing, the answer segment on its own)."""
+        segments = []
+        for level in LEVELS:
+            answer = f"{self.answer_prefix} {level}" if self.answer_prefix else level
+            messages = D.to_messages([{"from": "human", "value": "<video>\n" + self.question},
+                                      {"from": "gpt", "value": answer}])
+            text = [t for t, is_answer in D.render_segments(self.tokenizer, messages) if is_answer][0]
+            segments.append(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+        common = 0
+        while all(len(s) > common + 1 and s[common] == segments[0][common] for s in segments):
+            common += 1
+        level_ids = [s[common] for s in segments]
+        if len(set(level_ids)) != len(LEVELS):
+            raise ConfigError(f"the level words do not start with distinct tokens after {self.answer_prefix!r} "
+                              f"in this tokenizer ({level_ids}); choose another answer_prefix")
+        return segments[0][:common], level_ids
+
+    # ---- inputs ---------------------------------------------------------------------------------------------
+    def _videos(self, clips) -> list:
+        from s2i_core.lmm.preprocess import Frames, frames_from_clip, sample_frames
+
+        out = []
+        for clip in clips:
+            if isinstance(clip, (str, os.PathLike)):
+                frames = sample_frames(str(clip), self.adapter.config.frames)
+            elif isinstance(clip, Frames):
+                frames = clip
+            else:  # an s2i_core.video.Clip decoded elsewhere
+                frames = frames_from_clip(clip, self.adapter.config.frames)
+            out.append(self.adapter.video_input(frames, self.tokenizer))
+        return out
+
+    def _batch(self, videos, question: str, prefix_ids: list[int]) -> dict:
+        examples = [{"input_ids": D.prompt_ids(self.adapter, self.tokenizer, question, v) + prefix_ids,
+                     "video": v} for v in videos]
+        batch = D.collate(self.adapter, self.tokenizer, examples, left_pad=True)
+        batch.pop("labels")
+        return {k: v.to(self.device) for k, v in batch.items()}
+
+    # ---- scoring --------------------------------------------------------------------------------------------
+    def probabilities(self, clips) -> list[dict[str, float]]:
+        import torch
+
+        rows = []
+        for start in range(0, len(clips), self.batch_size):
+            videos = self._videos(clips[start:start + self.batch_size])
+            batch = self._batch(videos, self.question, self.prefix_ids)
+            with torch.no_grad():
+                logits = self.model(**batch, logits_to_keep=1).logits[:, -1, :]
+            probs = torch.softmax(logits[:, self.level_ids].float(), dim=-1).cpu()
+            rows += [dict(zip(LEVELS, p.tolist())) for p in probs]
+        return rows
+
+    def score(self, clips) -> list[float]:
+        return [sum(w * p[lv] for w, lv in zip(LEVEL_WEIGHTS, LEVELS)) for p in self.probabilities(clips)]
+
+    # ---- generation -----------------------------------------------------------------------------------------
+    def justify(self, clips, question: str = JUSTIFY_QUESTION, max_new_tokens: int = 256) -> list[str]:
+        import torch
+
+        texts = []
+        for start in range(0, len(clips), self.batch_size):
+            videos = self._videos(clips[start:start + self.batch_size])
+            batch = self._batch(videos, question, [])
+            with torch.no_grad():
+                out = self.model.generate(**batch, max_new_tokens=max_new_tokens, do_sample=False,
+                                          pad_token_id=self.tokenizer.pad_token_id)
+            new = out[:, batch["input_ids"].shape[1]:]
+            texts += [t.strip() for t in self.tokenizer.batch_decode(new, skip_special_tokens=True)]
+        return texts
+
+    def score_by_generation(self, clips, max_new_tokens: int = 16) -> list[float | None]:
+        """The slow baseline: generate an answer to the scoring question and parse its last level word."""
+        answers = self.justify(clips, self.question, max_new_tokens)
+        return [parse_level_score(a) for a in answers]
+
+
+def parse_level_score(text: str) -> float | None:
+    found = re.findall(r"\b(" + "|".join(LEVELS) + r")\b", text.lower())
+    return LEVEL_WEIGHTS[LEVELS.index(found[-1])] if found else None
+
+
+def load_scorer(path_or_cfg: Any, *, device: str = "auto", registry=None, **options) -> Scorer:
+    """A scorer from a tuned model folder (written by `s2i train`), or from an `lmm` config node."""
+    import torch
+
+    from s2i_core.registry import load_registry
+
+    if isinstance(path_or_cfg, (str, os.PathLike)):
+        settings_file = os.path.join(str(path_or_cfg), "s2i_lmm.json")
+        if not os.path.exists(settings_file):
+            raise ConfigError(f"{path_or_cfg}: not a tuned model folder (no s2i_lmm.json); "
+                              "`s2i train` writes one under <output>/model")
+        with open(settings_file, encoding="utf-8") as fh:
+            node = json.load(fh) | {"model": os.path.abspath(str(path_or_cfg))}
+    else:
+        node = path_or_cfg
+    registry = registry or load_registry()
+    adapter = registry.build("lmm_adapter", node)
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    model, tokenizer = adapter.load(device)
+    return Scorer(adapter, model, tokenizer, device, **options)

@@ -1,0 +1,69 @@
+"""Helpers shared by the LMM tests and benches: instruction files in the `s2i generate` format, and composed
+`train` configs for tiny models (no hub, no weights)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from s2i_core.dimensions import DIMENSIONS, LEVELS
+
+SCORE_QUESTION = "How would you rate the overall quality of this video?"
+
+
+def write_instructions(folder: str, input_dir: str, videos: dict[str, str], *, dimensions: int = 4) -> str:
+    """Write `instructions/stage{1,2}.jsonl` + `manifest.json` for `videos` ({relative path: overall level}),
+    exactly as `s2i generate` lays them out. Returns `folder`."""
+    os.makedirs(os.path.join(folder, "instructions"), exist_ok=True)
+    stage1, stage2 = [], []
+    for v_index, (video, level) in enumerate(sorted(videos.items())):
+        for d in DIMENSIONS[:dimensions]:
+            stage1.append({"id": f"{video}:{d.name}", "video": video, "conversations": [
+                {"from": "human", "value": f"<video>\nRate this aspect of the video: {d.definition}."},
+                {"from": "gpt", "value": level}]})
+        text = (f"The {DIMENSIONS[0].name} is {level} and the {DIMENSIONS[1].name} is {level}, "
+                f"so the overall quality of this video is {level}.")
+        stage2.append({"id": f"{video}:justification", "video": video, "conversations": [
+            {"from": "human", "value": "<video>\nDescribe the quality of this video and rate it."},
+            {"from": "gpt", "value": text}]})
+        stage2.append({"id": f"{video}:overall", "video": video, "conversations": [
+            {"from": "human", "value": f"<video>\n{SCORE_QUESTION}"}, {"from": "gpt", "value": level}]})
+    for name, rows in (("stage1", stage1), ("stage2", stage2)):
+        with open(os.path.join(folder, "instructions", f"{name}.jsonl"), "w", encoding="utf-8") as fh:
+            fh.writelines(json.dumps(r) + "\n" for r in rows)
+    with open(os.path.join(folder, "manifest.json"), "w", encoding="utf-8") as fh:
+        json.dump({"input": os.path.abspath(input_dir), "counts": {"stage1": len(stage1),
+                                                                  "stage2": len(stage2)}}, fh)
+    return folder
+
+
+def tiny_overrides(lmm: str) -> list[str]:
+    """Hydra overrides that make `lmm=<name>` a tiny random model on a CPU budget."""
+    return [f"lmm={lmm}", "lmm.tiny=true", "lmm.frames=4", f"lmm.max_pixels={56 * 56}",
+            "lmm.tiny_image_size=28", "device=cpu", "gradient_checkpointing=false"]
+
+
+def lmm_registry():
+    """A registry holding only the built-in LMM adapters: tests of this area do not depend on other plugins."""
+    import s2i_plugins.lmms
+
+    from s2i_core.registry import load_registry
+
+    return load_registry(load_entry_points=False, extra=[("lmms", s2i_plugins.lmms)])
+
+
+def compose(command: str, overrides: list[str], registry=None):
+    """The config `s2i <command> <overrides>` would run with (Hydra compose API, plugin groups registered)."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_module
+    from hydra.core.global_hydra import GlobalHydra
+
+    from s2i_core.hydra_bridge import register_configs, register_resolvers
+    register_resolvers()
+    register_configs(registry or lmm_registry())
+    GlobalHydra.instance().clear()
+    with initialize_config_module("s2i_conf", version_base=None):
+        return hydra_compose(command, overrides=overrides)
+
+
+__all__ = ["LEVELS", "SCORE_QUESTION", "compose", "tiny_overrides", "write_instructions"]

@@ -1,0 +1,261 @@
+"""Progressive tuning, top to bottom (torchtune style): stage I vision + projector on dimension -> level items
+with the LLM frozen; stage II LoRA on the LLM on justifications + QA. Loss on assistant tokens only.
+
+`train(cfg, output_dir) -> summary` is the whole recipe. Each stage writes `stage{N}/metrics.jsonl`, rotating
+checkpoints under `stage{N}/checkpoints/` and, when finished, `stage{N}/trained.safetensors` + `done.json`;
+rerunning the same command resumes from the last checkpoint (or skips a finished stage).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from typing import Any
+
+from s2i_core.errors import ConfigError
+from s2i_core.lmm import checkpoint as ckpt
+from s2i_core.lmm import data as D
+from s2i_core.lmm.adapter import GROUPS
+
+
+def train(cfg: Any, output_dir: str, registry=None) -> dict:
+    import torch
+
+    from s2i_core.lmm import distributed as dist
+    from s2i_core.registry import load_registry
+
+    registry = registry or load_registry()
+    adapter = registry.build("lmm_adapter", cfg.lmm)
+    env = dist.setup(cfg)
+    os.makedirs(output_dir, exist_ok=True)
+    torch.manual_seed(int(cfg.seed))
+    model, tokenizer = adapter.load(env.device)
+    if cfg.get("gradient_checkpointing", False):
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    model.config.use_cache = False
+    summary: dict = {"lmm": adapter.family, "output": output_dir, "stages": {}}
+    stages = [s for s in (1, 2) if cfg[f"stage{s}"].enabled]
+    if not stages:
+        raise ConfigError("both stage1.enabled and stage2.enabled are false: nothing to train")
+    for stage in stages:
+        if stage == 2:
+            model = add_lora(model, adapter, cfg.stage2)
+        summary["stages"][stage] = run_stage(stage, cfg, adapter, model, tokenizer, output_dir, env)
+    if env.rank == 0:
+        summary["model_dir"] = save_final(cfg, adapter, model, tokenizer, output_dir)
+        plot_losses(output_dir, stages)
+        with open(os.path.join(output_dir, "summary.json"), "w", encoding="utf-8") as fh:
+            json.dump(summary, fh, indent=2)
+    return summary
+
+
+def add_lora(model, adapter, stage_cfg):
+    from peft import LoraConfig, get_peft_model
+
+    config = LoraConfig(r=int(stage_cfg.lora_r), lora_alpha=int(stage_cfg.lora_alpha),
+                        lora_dropout=float(stage_cfg.lora_dropout), target_modules=adapter.lora_target_modules(),
+                        bias="none")
+    return get_peft_model(model, config)
+
+
+def set_trainable(model, adapter, groups: list[str], lora: bool) -> dict[str, int]:
+    """Freeze everything, then unfreeze the named groups (and LoRA weights); returns trainable counts."""
+    unknown = [g for g in groups if g not in GROUPS]
+    if unknown:
+        raise ConfigError(f"unknown parameter group(s) {unknown}; groups are {list(GROUPS)}")
+    counts = {g: 0 for g in (*GROUPS, "lora")}
+    for name, param in model.named_parameters():
+        is_lora = "lora_" in name
+        group = "lora" if is_lora else adapter.group_of(name)
+        param.requires_grad = (is_lora and lora) or (group in groups)
+        if param.requires_grad:
+            counts[group] += param.numel()
+    if not any(counts.values()):
+        raise ConfigError(f"no parameter is trainable with groups={groups}, lora={lora}")
+    return counts
+
+
+def batch_indices(n_items: int, batch_size: int, batch_number: int, seed: int, stage: int,
+                  rank: int = 0, world: int = 1) -> list[int]:
+    """Which items form global batch `batch_number`: a fixed function of (seed, stage, epoch), so a resumed
+    run sees exactly the order an uninterrupted one would."""
+    import torch
+
+    global_bs = batch_size * world
+    per_epoch = math.ceil(n_items / global_bs)
+    epoch, position = divmod(batch_number, per_epoch)
+    gen = torch.Generator().manual_seed(seed * 1000 + stage * 100 + epoch)
+    order = torch.randperm(n_items, generator=gen).tolist()
+    chunk = order[position * global_bs:(position + 1) * global_bs]
+    return chunk[rank::world] or chunk[:1]
+
+
+def run_stage(stage: int, cfg, adapter, model, tokenizer, output_dir: str, env) -> dict:
+    import torch
+
+    from s2i_core.lmm import distributed as dist
+
+    scfg = cfg[f"stage{stage}"]
+    folder = os.path.join(output_dir, f"stage{stage}")
+    ckpt_dir = os.path.join(folder, "checkpoints")
+    os.makedirs(ckpt_dir, exist_ok=True)
+    counts = set_trainable(model, adapter, list(scfg.train), lora=stage == 2)
+    done_file = os.path.join(folder, "done.json")
+    if os.path.exists(done_file):  # finished before a restart: restore its weights and move on
+        ckpt.load_weights(model, os.path.join(folder, "trained.safetensors"))
+        with open(done_file, encoding="utf-8") as fh:
+            return json.load(fh)
+
+    items = D.load_items(str(cfg.data), stage, float(cfg.data_fraction))
+    cache = D.VideoCache(adapter, tokenizer)
+    bs, accum = int(cfg.batch_size), int(cfg.grad_accum)
+
+    def make_batch(indices: list[int]) -> dict:
+        examples = [D.encode(adapter, tokenizer, D.to_messages(items[i].conversations),
+                             cache.get(items[i].video), int(cfg.max_length)) for i in indices]
+        return {k: v.to(env.device) for k, v in D.collate(adapter, tokenizer, examples).items()}
+
+    per_epoch = math.ceil(len(items) / (bs * env.world))
+    total = int(scfg.max_steps) or max(1, int(scfg.epochs) * per_epoch // accum)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=float(scfg.lr), weight_decay=float(scfg.weight_decay))
+    warmup = int(total * float(scfg.warmup_ratio))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: _lr_factor(s, warmup, total))
+    engine = dist.wrap(cfg, model, optimizer, env)
+    start = ckpt.load_checkpoint(ckpt_dir, model, optimizer, scheduler)
+    probe = make_batch(batch_indices(len(items), bs, 0, int(cfg.seed), stage))
+    loss_before = probe_loss(model, probe) if start == 0 else None
+    if env.rank == 0:  # rows logged after the last checkpoint of a killed run are replayed: drop them
+        _keep_until(os.path.join(folder, "metrics.jsonl"), start)
+    dist.reset_peak_memory(env)
+    tokens = 0
+    began = time.perf_counter()
+    kill_at = (int(cfg.debug.kill_at_step) if int(cfg.debug.get("kill_stage", 2)) == stage else 0)
+    model.train()
+    with _progress(f"stage {stage}", total, start, env.rank == 0) as advance:
+        for step in range(start, total):
+            tick = time.perf_counter()
+            step_loss, batch_ids = 0.0, []
+            for micro in range(accum):
+                indices = batch_indices(len(items), bs, step * accum + micro, int(cfg.seed), stage,
+                                        env.rank, env.world)
+                batch = make_batch(indices)
+                with dist.autocast(env):
+                    loss = engine(**batch).loss
+                dist.backward(engine, loss, env, accum)
+                step_loss += float(loss.detach()) / accum
+                tokens += int(batch["attention_mask"].sum())
+                batch_ids += [items[i].id for i in indices]
+            dist.step(engine, optimizer, params, float(cfg.max_grad_norm), env)
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            if env.rank == 0:
+                _append(os.path.join(folder, "metrics.jsonl"),
+                        {"stage": stage, "step": step + 1, "loss": round(step_loss, 6),
+                         "lr": scheduler.get_last_lr()[0], "seconds": round(time.perf_counter() - tick, 4),
+                         "items": batch_ids})
+                if (step + 1) % int(cfg.save_every) == 0 or step + 1 == total:
+                    ckpt.save_checkpoint(ckpt_dir, step + 1, model, optimizer, scheduler,
+                                         {"stage": stage, "total": total}, keep=int(cfg.keep_checkpoints))
+            advance(step_loss)
+            if kill_at and step + 1 == kill_at:
+                os.kill(os.getpid(), 9)  # fault injection for the resume test: a real SIGKILL, no cleanup
+    elapsed = time.perf_counter() - began
+    loss_after = probe_loss(model, probe)
+    result = {"stage": stage, "steps": total, "resumed_from": start, "items": len(items),
+              "trainable": counts, "loss_before": loss_before, "loss_after": loss_after,
+              "seconds": round(elapsed, 3), "tokens_per_s": round(tokens / elapsed, 2) if elapsed else None,
+              "peak_memory_mb": dist.peak_memory_mb(env)}
+    if env.rank == 0:
+        ckpt.save_weights(ckpt.trainable_state(model), os.path.join(folder, "trained.safetensors"))
+        with open(done_file, "w", encoding="utf-8") as fh:
+            json.dump(result, fh, indent=2)
+    return result
+
+
+def probe_loss(model, batch) -> float:
+    """Loss on the stage's first batch, without dropout: comparable before and after training."""
+    import torch
+
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        value = float(model(**batch).loss)
+    model.train(was_training)
+    return round(value, 6)
+
+
+def save_final(cfg, adapter, model, tokenizer, output_dir: str) -> str:
+    """A standalone model folder: LoRA merged, tokenizer with chat template, and the adapter settings."""
+    import dataclasses
+
+    folder = os.path.join(output_dir, "model")
+    merged = model.merge_and_unload() if hasattr(model, "merge_and_unload") else model
+    merged.config.use_cache = True
+    merged.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    settings = dataclasses.asdict(adapter.config) | {"impl": adapter.family, "model": folder, "tiny": False}
+    with open(os.path.join(folder, "s2i_lmm.json"), "w", encoding="utf-8") as fh:
+        json.dump(settings, fh, indent=2)
+    return folder
+
+
+def plot_losses(output_dir: str, stages: list[int]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(stages), figsize=(5 * len(stages), 3.5), squeeze=False)
+    for ax, stage in zip(axes[0], stages):
+        rows = _read(os.path.join(output_dir, f"stage{stage}", "metrics.jsonl"))
+        ax.plot([r["step"] for r in rows], [r["loss"] for r in rows])
+        ax.set(title=f"stage {'I' * stage}", xlabel="step", ylabel="loss")
+    fig.tight_layout()
+    fig.savefig(os.path.join(output_dir, "loss.png"), dpi=100)
+    plt.close(fig)
+
+
+def _lr_factor(step: int, warmup: int, total: int) -> float:
+    if step < warmup:
+        return (step + 1) / (warmup + 1)
+    progress = (step - warmup) / max(1, total - warmup)
+    return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def _append(path: str, row: dict) -> None:
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(row) + "\n")
+
+
+def _keep_until(path: str, step: int) -> None:
+    rows = [r for r in _read(path) if r["step"] <= step]
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.writelines(json.dumps(r) + "\n" for r in rows)
+
+
+def _read(path: str) -> list[dict]:
+    if not os.path.exists(path):
+        return []
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def _progress(label: str, total: int, start: int, show: bool):
+    from contextlib import contextmanager
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    @contextmanager
+    def bar():
+        if not show:
+            yield lambda loss: None
+            return
+        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TextColumn("loss {task.fields[loss]}"), TimeRemainingColumn(), transient=False) as prog:
+            task = prog.add_task(label, total=total, completed=start, loss="-")
+            yield lambda loss: prog.update(task, advance=1, loss=f"{loss:.4f}")
+
+    return bar()

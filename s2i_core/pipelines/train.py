@@ -1,0 +1,21 @@
+"""Progressive tuning of a video LMM on S2I instructions (stage I vision, stage II LoRA)."""
+
+from __future__ import annotations
+
+from s2i_core.cli import EXIT_OK
+from s2i_core.hydra_bridge import job_output_dir
+
+
+def run(cfg) -> int:
+    from rich.console import Console
+
+    from s2i_core.lmm.trainer import train
+
+    summary = train(cfg, job_output_dir(cfg))
+    console = Console()
+    for stage, result in summary["stages"].items():
+        console.print(f"stage {stage}: {result['steps']} steps, loss {result['loss_before']} -> "
+                      f"{result['loss_after']}, {result['tokens_per_s']} tokens/s")
+    if "model_dir" in summary:
+        console.print(f"tuned model: {summary['model_dir']}  (s2i assess VIDEO model={summary['model_dir']})")
+    return EXIT_OK
