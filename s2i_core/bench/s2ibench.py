@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 
-from s2i_core.bench.judging import OVERALL
+from s2i_core.bench.judging import OVERALL, extract_levels
 from s2i_core.dimensions import BY_NAME, DIMENSIONS
 from s2i_core.errors import ConfigError
 
@@ -31,7 +31,9 @@ def reference_for(record: dict, target: str) -> tuple[str, dict[str, str]]:
         levels = {d: v["level"] for d, v in record["dimensions"].items()}
         levels.update({g: v["level"] for g, v in record.get("groups", {}).items()})
         levels[OVERALL] = record["overall"]["level"]
-        return record["justification"], levels
+        # Judge only what the reference commits to: a flat or short justification may not name every dimension.
+        stated = extract_levels(record["justification"])
+        return record["justification"], {k: v for k, v in levels.items() if k in stated or k == OVERALL}
     level = record["dimensions"][target]["level"]
     dim = BY_NAME[target]
     label = target.replace("_", " ")

@@ -44,8 +44,14 @@ def build_predictor(cfg, registry):
             raise ConfigError("source=lmm needs model=<directory written by s2i train>")
         if not Path(cfg.model).exists():
             raise ConfigError(f"model {cfg.model!r} does not exist")
-        from s2i_core.lmm.inference import load_scorer
-
-        scorer = load_scorer(cfg.model)
-        return lambda paths: [float(v) for v in scorer.score([str(p) for p in paths])]
+        return lmm_predictor(cfg.model)
     raise ConfigError(f"unknown source {source!r}; choose one of {', '.join(SOURCES)}")
+
+
+def lmm_predictor(path_or_cfg):
+    """Level-token scoring with a video LMM: a model folder written by `s2i train`, or a train config (an
+    untrained model built from config, the reproduction's baseline)."""
+    from s2i_core.lmm.inference import load_scorer
+
+    scorer = load_scorer(path_or_cfg)
+    return lambda paths: [float(v) for v in scorer.score([str(p) for p in paths])]

@@ -1,0 +1,149 @@
+"""One ablation job, top to bottom: SIG data from the unlabelled pool (and/or a labelled set) -> progressive
+tuning -> scoring held-out videos against MOS. The sub-steps run the real `generate` and `train` recipes on
+configs composed from their own primary configs plus this job's overrides, so an ablation can never drift
+from what `s2i generate` and `s2i train` do.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+from omegaconf import OmegaConf
+
+from s2i_core.errors import ConfigError
+
+_PLAIN = re.compile(r"[\w./:+\-@%$*?|]+")
+
+
+def as_overrides(node) -> list[str]:
+    """Nested config node -> Hydra override strings: {stage1: {enabled: false}} -> ['stage1.enabled=false']."""
+    if node is None:
+        return []
+    container = OmegaConf.to_container(node, resolve=True) if not isinstance(node, dict) else node
+    out: list[str] = []
+
+    def literal(value) -> str:
+        if value is None:
+            return "null"
+        if isinstance(value, bool):
+            return str(value).lower()
+        if isinstance(value, (list, tuple)):
+            return "[" + ",".join(literal(v) for v in value) + "]"
+        text = str(value)
+        return text if _PLAIN.fullmatch(text) else "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+    def walk(prefix: str, value) -> None:
+        if isinstance(value, dict) and value:
+            for key, sub in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), sub)
+        else:
+            out.append(f"{prefix}={literal(value)}")
+
+    walk("", container)
+    return out
+
+
+def compose_config(name: str, overrides: list[str]):
+    """The config `s2i <name> <overrides>` runs with. Inside a Hydra job the running app's search path and
+    config store are reused (a multirun must not be torn down by a nested initialisation)."""
+    from hydra import compose, initialize_config_module
+    from hydra.core.global_hydra import GlobalHydra
+
+    if GlobalHydra.instance().is_initialized():
+        return compose(config_name=name, overrides=overrides)
+    from s2i_core.hydra_bridge import register_configs, register_resolvers
+    from s2i_core.registry import load_registry
+
+    register_resolvers()
+    register_configs(load_registry())
+    with initialize_config_module("s2i_conf", version_base=None):
+        return compose(config_name=name, overrides=overrides)
+
+
+def write_labeled(items, folder: Path) -> Path:
+    """Overall-rating instruction items from labelled videos (MOS min-max scaled to five equal bins), in the
+    `s2i generate` layout so `s2i train` reads them like SIG data."""
+    from s2i_core.dimensions import LEVELS
+    from s2i_plugins.templates.writers import stage1_answer, stage1_question
+
+    present = [i for i in items if i.path.is_file()]
+    if not present:
+        raise ConfigError(f"labelled set: none of its {len(items)} videos exists")
+    low, high = min(i.mos for i in present), max(i.mos for i in present)
+    rows = []
+    for item in present:
+        unit = (item.mos - low) / (high - low) if high > low else 0.5
+        level = LEVELS[min(4, int(unit * 5))]
+        video = str(item.path.resolve())
+        rows.append({"id": f"{item.key}#labeled", "video": video, "videos": [video], "conversations": [
+            {"from": "human", "value": f"<video>\n{stage1_question('overall')}"},
+            {"from": "gpt", "value": stage1_answer("overall", level)}]})
+    _write_data(folder, {1: rows, 2: rows})
+    return folder
+
+
+def merge_data(parts: list[Path], folder: Path) -> Path:
+    """One training folder from several `s2i generate`-layout folders (video paths made absolute)."""
+    stages: dict[int, list[dict]] = {1: [], 2: []}
+    for part in parts:
+        root = json.loads((part / "manifest.json").read_text()).get("input", str(part))
+        for stage in stages:
+            path = part / "instructions" / f"stage{stage}.jsonl"
+            for line in path.read_text().splitlines() if path.is_file() else []:
+                if line.strip():
+                    row = json.loads(line)
+                    row["video"] = os.path.join(root, row["video"])
+                    row["videos"] = [row["video"]]
+                    stages[stage].append(row)
+    _write_data(folder, stages)
+    return folder
+
+
+def _write_data(folder: Path, stages: dict[int, list[dict]]) -> None:
+    (folder / "instructions").mkdir(parents=True, exist_ok=True)
+    for stage, rows in stages.items():
+        (folder / "instructions" / f"stage{stage}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    counts = {f"stage{s}": len(r) for s, r in stages.items()}
+    (folder / "manifest.json").write_text(json.dumps({"input": "/", "counts": counts}, indent=2))
+
+
+def run_job(cfg, out: Path, *, job: str = "") -> dict:
+    """generate -> train -> score; writes `metrics.json` (scoring metrics + what the job trained on) in `out`."""
+    from s2i_core.bench import scoring
+    from s2i_core.bench.sources import lmm_predictor
+    from s2i_core.lmm.trainer import train
+    from s2i_core.pipelines.generate import generate
+    from s2i_core.registry import load_registry
+
+    registry = load_registry()
+    out.mkdir(parents=True, exist_ok=True)
+    seed = int(cfg.seed)
+    parts, info = [], {"job": job, "seed": seed}
+    if cfg.use_pool:
+        gen_cfg = compose_config("generate", [f"input={cfg.pool}", f"seed={seed}", *as_overrides(cfg.generate),
+                                              *cfg.extra.generate])
+        manifest = generate(gen_cfg, out / "sig", progress=False)
+        info["sig_records"] = manifest["counts"]["records"]
+        parts.append(out / "sig")
+    if cfg.get("labeled"):
+        labeled = registry.build("dataset", cfg.labeled).items()
+        parts.append(write_labeled(labeled, out / "labeled"))
+        info["labeled_videos"] = len(labeled)
+    if not parts:
+        raise ConfigError("use_pool=false and no `labeled` set: this job has no training data")
+    data = parts[0] if len(parts) == 1 else merge_data(parts, out / "data")
+    train_cfg = compose_config("train", [f"data={data}", f"seed={seed}", *as_overrides(cfg.train),
+                                            *cfg.extra.train])
+    trained = train(train_cfg, str(out / "train"))
+    items = registry.build("dataset", cfg.dataset).items()
+    scored, failed = scoring.predict_all(items, lmm_predictor(trained["model_dir"]), batch=int(cfg.batch),
+                                         label=f"scoring {job or 'job'}")
+    summary = scoring.report(scored, failed, out, name=cfg.dataset.impl, source="lmm",
+                             bootstrap=int(cfg.bootstrap), seed=seed)
+    summary.update(info, train_stages=sorted(trained["stages"]),
+                   generate_overrides=as_overrides(cfg.generate), train_overrides=as_overrides(cfg.train))
+    (out / "metrics.json").write_text(json.dumps(summary, indent=2, sort_keys=True))
+    return summary
