@@ -15,14 +15,16 @@ OPENINGS = (
     "I examine the clip aspect by aspect before forming an overall view.",
     "Starting from the low-level aspects and working up to an overall verdict:",
 )
+# Definitions are clauses or fragments ("free of blocking, ..."), so they sit in parentheses, dashes or
+# quotes, never inside a subordinate clause that would need a full sentence.
 DIMENSION = (
-    "On whether {definition}, the video is {level}.",
-    "Regarding the criterion that {definition}: {level}.",
-    "Checking whether {definition}, I would call it {level}.",
+    "{Name} ({definition}): {level}.",
     "As for {name} ({definition}), it is {level}.",
     "{Name} — {definition} — comes out {level}.",
-    "How well {definition} holds here: {level}.",
+    "Judged by the criterion \"{definition}\", {name} is {level}.",
+    "I rate {name} ({definition}) as {level}.",
     "For {name}, meaning {definition}, the rating is {level}.",
+    "The {name} aspect, i.e. {definition}, is {level}.",
 )
 GROUP_INTRO = {
     "technical": ("On the technical side (distortions from capture, editing, compression and transmission):",

@@ -1,0 +1,228 @@
+"""SIG building blocks: level mappers, aggregation, templates, QA, rewriters (real local HTTP server), journal."""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from s2i_core.dimensions import BY_NAME, DIMENSIONS, LEVELS
+from s2i_core.registry import load_registry
+from s2i_core.sig import select
+from s2i_core.sig.io import Journal
+from s2i_core.sig.records import Aggregation, group_scores, validate_record
+from s2i_core.sig.rewrite import level_words, rewrite_all
+from s2i_plugins.templates import phrases
+
+
+@pytest.fixture(scope="module")
+def registry():
+    return load_registry()
+
+
+def make_record(scores: dict[str, float], mapper, agg=Aggregation(), video="v.mp4") -> dict:
+    groups = group_scores(scores, agg)
+    overall = agg.overall_score(groups)
+    return {"video": video, "meta": {"width": 1, "height": 1, "fps": 1.0, "frames": 1, "duration_s": 1.0},
+            "dimensions": {d: {"score": s, "level": mapper.level(d, s), "raw": s, "group": BY_NAME[d].group}
+                           for d, s in scores.items()},
+            "groups": {g: {"score": s, "level": mapper.level(g, s)} for g, s in groups.items()},
+            "overall": {"score": overall, "level": mapper.level("overall", overall)},
+            "justification": "x", "qa": []}
+
+
+def test_equal_width_bins(registry):
+    m = registry.build("level_mapper", "equal_width")
+    assert [m.level("noise", s) for s in (0.0, 0.19, 0.2, 0.5, 0.79, 0.8, 1.0)] == \
+        ["bad", "bad", "poor", "fair", "good", "excellent", "excellent"]
+
+
+def test_quantile_mapper_puts_a_fifth_of_the_videos_in_each_level(registry):
+    m = registry.build("level_mapper", {"impl": "quantile"})
+    scores = [random.Random(i).random() * 0.3 for i in range(100)]  # all would be bad/poor with equal width
+    m.fit({"noise": scores})
+    counts = {lv: sum(m.level("noise", s) == lv for s in scores) for lv in LEVELS}
+    assert counts == dict.fromkeys(LEVELS, 20)
+
+
+def test_calibrated_mapper_reads_thresholds_from_a_manifest(registry, tmp_path):
+    (tmp_path / "manifest.json").write_text(json.dumps(
+        {"level_mapper": {"thresholds": {"*": [0.2, 0.4, 0.6, 0.8], "noise": [0.1, 0.2, 0.3, 0.4]}}}))
+    m = registry.build("level_mapper", {"impl": "calibrated", "from_file": str(tmp_path / "manifest.json")})
+    assert m.level("noise", 0.35) == "good" and m.level("sharpness", 0.35) == "poor"
+    with pytest.raises(Exception, match="4 increasing cut points"):
+        registry.build("level_mapper", {"impl": "calibrated", "thresholds": {"noise": [0.5, 0.2, 0.3, 0.4]}})
+
+
+def test_worst_technical_defect_pulls_the_overall_rating_down(registry):
+    m = registry.build("level_mapper", "equal_width")
+    fine = {d.name: 0.95 for d in DIMENSIONS}
+    one_defect = {**fine, "compression": 0.05}
+    assert make_record(fine, m)["overall"]["level"] == "excellent"
+    pulled = make_record(one_defect, m)
+    assert pulled["groups"]["technical"]["level"] in ("fair", "poor")
+    assert pulled["overall"]["level"] != "excellent"
+    mean_only = make_record(one_defect, m, Aggregation(worst_weight={"technical": 0.0}))
+    assert mean_only["overall"]["score"] > pulled["overall"]["score"]
+
+
+def test_any_subset_of_dimensions_gives_a_valid_record_and_groups_only_when_scored(registry):
+    m = registry.build("level_mapper", "equal_width")
+    rec = make_record({"colorfulness": 0.7}, m)
+    assert set(rec["groups"]) == {"aesthetic"} and validate_record(rec) == []
+    assert validate_record({**rec, "overall": {"score": 1.5, "level": "great"}}) != []
+
+
+def test_phrase_pools_never_contain_a_level_word():
+    pools = [phrases.OPENINGS, phrases.DIMENSION, phrases.GROUP, phrases.WORST, phrases.OVERALL,
+             *phrases.GROUP_INTRO.values()]
+    assert not any(level_words(p.replace("{level}", "")) for pool in pools for p in pool)
+    assert not any(level_words(d.definition) for d in DIMENSIONS)
+
+
+def test_hierarchical_justification_walks_dimensions_groups_overall(registry):
+    m = registry.build("level_mapper", "equal_width")
+    rec = make_record({**{d.name: 0.9 for d in DIMENSIONS}, "noise": 0.1}, m)
+    template = registry.build("cot_template", "hierarchical")
+    text = template.justify(rec, random.Random(0))
+    for d in DIMENSIONS:
+        assert d.definition in text
+    assert "technical quality" in text or "technical rating" in text or "technical side" in text
+    assert "noise" in text.split("\n\n")[1]  # the worst technical defect is named in the technical paragraph
+    assert text.rstrip(".").endswith(rec["overall"]["level"])
+    counted = level_words(text)
+    assert sum(counted.values()) == len(rec["dimensions"]) + len(rec["groups"]) + 1 + 1  # + worst named
+    texts = {template.justify(rec, random.Random(seed)) for seed in range(20)}
+    assert len(texts) >= 15  # many phrasings
+    flat = registry.build("cot_template", "flat").justify(rec, random.Random(0))
+    assert sum(level_words(flat).values()) == len(rec["dimensions"]) + 1
+
+
+def test_qa_answers_agree_with_the_record_and_yes_no_is_balanced(registry):
+    m = registry.build("level_mapper", "equal_width")
+    yes = no = 0
+    for i in range(50):
+        rng = random.Random(i)
+        rec = make_record({d.name: rng.random() for d in DIMENSIONS}, m, video=f"{i}.mp4")
+        levels = {**{k: v["level"] for k, v in rec["dimensions"].items()},
+                  **{k: v["level"] for k, v in rec["groups"].items()}, "overall": rec["overall"]["level"]}
+        for name in ("what_how", "yes_no", "multiple_choice"):
+            for qa in registry.build("expander", {"impl": name}).expand(rec, random.Random(i)):
+                truth = levels[qa["key"]]
+                if name == "yes_no":
+                    asked = qa["question"].rstrip("?").split()[-1]
+                    assert qa["answer"].startswith("Yes" if asked == truth else "No")
+                    yes += qa["answer"].startswith("Yes")
+                    no += qa["answer"].startswith("No")
+                elif name == "multiple_choice":
+                    letter = qa["answer"][0]
+                    assert f"{letter}. {truth}" in qa["question"] and qa["answer"].endswith(truth)
+                else:
+                    assert f" is {truth}" in qa["answer"]
+    assert yes == no == 50
+
+
+class _ChatHandler(BaseHTTPRequestHandler):
+    """An OpenAI-compatible /v1/chat/completions that changes one rating for every third request."""
+
+    calls = 0
+
+    def do_POST(self):  # noqa: N802 - http.server's naming
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        assert self.path == "/v1/chat/completions" and body["messages"][0]["role"] == "user"
+        text = body["messages"][0]["content"].split("\n\n", 1)[1]
+        type(self).calls += 1
+        reply = text.replace("The video", "This footage")
+        if "CHANGE" in text:
+            reply = reply.replace("good", "excellent", 1)
+        data = json.dumps({"choices": [{"message": {"role": "assistant", "content": reply}}]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def chat_server():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _ChatHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/v1"
+    server.shutdown()
+
+
+def test_llm_rewriter_rejects_rewrites_that_change_a_level(registry, chat_server, tmp_path):
+    items = [(f"v{i}.mp4", f"The video is good. Noise: poor.{' CHANGE' if i % 3 == 0 else ''}", f"0:v{i}")
+             for i in range(9)]
+    node = {"impl": "llm", "endpoint": chat_server, "concurrency": 3}
+    rewriter = registry.build("rewriter", node)
+    texts, stats = rewrite_all(rewriter, items, tmp_path / "rewrites.jsonl", node)
+    assert stats["rejected"] == 3 and stats["accepted"] == 6
+    for video, original, _ in items:
+        expected = original if "CHANGE" in original else original.replace("The video", "This footage")
+        assert texts[video] == expected
+    # replies are journaled: a rerun asks the server nothing and gives the same texts
+    calls = _ChatHandler.calls
+    again, _ = rewrite_all(registry.build("rewriter", node), items, tmp_path / "rewrites.jsonl", node)
+    assert again == texts and _ChatHandler.calls == calls
+    # the ablation without the rating-preserving check keeps the changed ratings
+    unchecked = {**node, "preserve_check": False}
+    texts_off, stats_off = rewrite_all(registry.build("rewriter", unchecked), items, tmp_path / "off.jsonl",
+                                       unchecked)
+    assert stats_off["unchecked"] == 9 and sum("excellent" in t for t in texts_off.values()) == 3
+
+
+def test_llm_rewriter_keeps_template_text_when_the_server_is_down(registry, tmp_path):
+    node = {"impl": "llm", "endpoint": "http://127.0.0.1:9/v1", "timeout_s": 2, "concurrency": 1}
+    texts, stats = rewrite_all(registry.build("rewriter", node), [("a.mp4", "It is good.", "0:a")],
+                               tmp_path / "r.jsonl", node)
+    assert texts == {"a.mp4": "It is good."} and stats["failed"] == 1
+
+
+def test_journal_drops_a_torn_last_line_and_duplicates(tmp_path):
+    path = tmp_path / "scores.jsonl"
+    with Journal(path) as j:
+        j.append({"video": "a", "n": 1})
+        j.append({"video": "b", "n": 2})
+        j.append({"video": "a", "n": 3})
+    with open(path, "ab") as fh:
+        fh.write(b'{"video": "c", "n"')  # killed mid-write
+    done = Journal(path).read()
+    assert done == {"a": {"video": "a", "n": 1}, "b": {"video": "b", "n": 2}}
+    with Journal(path) as j:
+        j.append({"video": "c", "n": 4})
+    assert Journal(path).read()["c"]["n"] == 4
+
+
+def test_balanced_pick_spreads_over_the_proxy_range():
+    proxies = {f"{i}.mp4": (i / 100) ** 3 for i in range(100)}  # most videos crowd near 0
+    picked = select.balanced_pick(proxies, 5)
+    values = sorted(proxies[p] for p in picked)
+    assert len(picked) == 5 and values[0] == 0.0 and values[-1] == proxies["99.mp4"]
+    assert all(b - a > 0.1 for a, b in zip(values, values[1:]))
+
+
+def test_subset_is_seeded_and_stable():
+    rels = [f"{i}.mp4" for i in range(100)]
+    half = select.subset(rels, 0.5, None, seed=1)
+    assert len(half) == 50 and half == select.subset(list(reversed(rels)), 0.5, None, seed=1)
+    assert select.subset(rels, 1.0, 7, seed=1) != select.subset(rels, 1.0, 7, seed=2)
+
+
+def test_build_s2i_bench_covers_every_dimension_and_overall(registry):
+    from s2i_core.sig.bench_set import build_s2i_bench
+
+    m = registry.build("level_mapper", "equal_width")
+    records = [make_record({d.name: random.Random(i * 31 + j).random() for j, d in enumerate(DIMENSIONS)}, m,
+                           video=f"{i}.mp4") for i in range(40)]
+    items = build_s2i_bench(records, n=400, seed=0)
+    assert len(items) == 400
+    assert {i["dimension"] for i in items} == {d.name for d in DIMENSIONS} | {"overall"}
+    assert all(i["question"] and i["reference"] for i in items)
