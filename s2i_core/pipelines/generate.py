@@ -83,7 +83,12 @@ def generate(cfg: DictConfig, output_dir: str | Path | None = None, *, progress:
     rows = [done[r] for r in rels]
     ok = [r for r in rows if r["ok"]]
     errors = [{"video": r["video"], "error": r["error"], "message": r["message"]} for r in rows if not r["ok"]]
-    records, rewrite_stats, mapper = derive.build_records(ok, cfg, registry, work)
+    captions = None
+    if (cfg.get("captions") or {}).get("enabled"):
+        from s2i_core.sig.captions import caption_videos
+
+        captions = caption_videos(cfg.captions, root, [r["video"] for r in ok], work, show)
+    records, rewrite_stats, mapper = derive.build_records(ok, cfg, registry, work, captions)
     files = derive.write_outputs(out, records, errors, cfg, registry)
     manifest = {
         "input": str(root), "output": str(out),

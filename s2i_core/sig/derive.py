@@ -15,6 +15,7 @@ from omegaconf import OmegaConf
 
 from s2i_core.dimensions import BY_NAME, GROUPS
 from s2i_core.errors import S2IError
+from s2i_core.sig.captions import with_caption
 from s2i_core.sig.io import atomic_write_jsonl
 from s2i_core.sig.records import Aggregation, group_scores, validate_record
 from s2i_core.sig.rewrite import rewrite_all
@@ -27,7 +28,8 @@ def _node(cfg, key):
     return OmegaConf.to_container(value, resolve=True) if OmegaConf.is_config(value) else value
 
 
-def build_records(rows: list[dict], cfg, registry, work_dir: Path) -> tuple[list[dict], dict, object]:
+def build_records(rows: list[dict], cfg, registry, work_dir: Path,
+                  captions: dict[str, str] | None = None) -> tuple[list[dict], dict, object]:
     """Records for the ok rows (sorted by video), plus rewrite counts and the fitted level mapper."""
     seed = int(cfg.seed)
     agg = Aggregation.from_config(cfg.get("aggregation"))
@@ -62,8 +64,13 @@ def build_records(rows: list[dict], cfg, registry, work_dir: Path) -> tuple[list
     texts, rewrite_stats = rewrite_all(rewriter, drafts, work_dir / "rewrites.jsonl", rewriter_node)
 
     expanders = sorted((name, registry.build("expander", node)) for name, node in (cfg.get("expanders") or {}).items())
+    in_text = bool((cfg.get("captions") or {}).get("in_justification", True))
     for r in records:
         r["justification"] = texts[r["video"]]
+        if captions and r["video"] in captions:
+            r["caption"] = captions[r["video"]]
+            if in_text:  # after the rewrite check: the caption is the model's text, not a rating
+                r["justification"] = with_caption(r["justification"], r["caption"])
         r["qa"] = [qa for name, ex in expanders
                    for qa in ex.expand(r, random.Random(f"{seed}:{r['video']}:{name}"))]
         problems = validate_record(r)
