@@ -44,11 +44,23 @@ def load_weights(model, path: str, *, strict: bool = True) -> int:
     return len(saved) - len(missing)
 
 
-def save_checkpoint(folder: str, step: int, model, optimizer, scheduler, extra: dict, keep: int = 2) -> str:
-    """Write `folder/step_N` through a temporary folder and a rename, so a kill never leaves half a checkpoint."""
+def save_checkpoint(folder: str, step: int, model, optimizer, scheduler, extra: dict, keep: int = 2,
+                    engine=None) -> str:
+    """Write `folder/step_N` through a temporary folder and a rename, so a kill never leaves half a checkpoint.
+
+    Under DeepSpeed the engine saves its own (partitioned) optimizer and fp32 master weights; `meta.json`,
+    written last, marks the checkpoint complete."""
     import torch
 
     final = os.path.join(folder, f"step_{step:07d}")
+    if engine is not None and hasattr(engine, "save_checkpoint"):
+        tag = os.path.basename(final)
+        engine.save_checkpoint(folder, tag=tag, client_state={"scheduler": scheduler.state_dict(),
+                                                               "rng": torch.get_rng_state()})
+        with open(os.path.join(final, "meta.json"), "w", encoding="utf-8") as fh:
+            json.dump({"step": step, "deepspeed": True, **extra}, fh)
+        _rotate(folder, keep)
+        return final
     tmp = final + ".tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(tmp)
@@ -59,18 +71,24 @@ def save_checkpoint(folder: str, step: int, model, optimizer, scheduler, extra: 
         json.dump({"step": step, **extra}, fh)
     shutil.rmtree(final, ignore_errors=True)
     os.replace(tmp, final)
-    for old in list_checkpoints(folder)[:-keep] if keep > 0 else []:
-        shutil.rmtree(os.path.join(folder, f"step_{old:07d}"), ignore_errors=True)
+    _rotate(folder, keep)
     return final
 
 
+def _rotate(folder: str, keep: int) -> None:
+    for old in list_checkpoints(folder)[:-keep] if keep > 0 else []:
+        shutil.rmtree(os.path.join(folder, f"step_{old:07d}"), ignore_errors=True)
+
+
 def list_checkpoints(folder: str) -> list[int]:
+    """Steps of the complete checkpoints in `folder` (a folder without meta.json was cut short by a kill)."""
     if not os.path.isdir(folder):
         return []
-    return sorted(int(m.group(1)) for m in map(STEP_DIR.match, os.listdir(folder)) if m)
+    return sorted(int(m.group(1)) for m in map(STEP_DIR.match, os.listdir(folder))
+                  if m and os.path.exists(os.path.join(folder, m.group(0), "meta.json")))
 
 
-def load_checkpoint(folder: str, model, optimizer, scheduler) -> int:
+def load_checkpoint(folder: str, model, optimizer, scheduler, engine=None) -> int:
     """Restore the newest checkpoint in `folder`; returns its step (0 when there is none)."""
     import torch
 
@@ -78,6 +96,11 @@ def load_checkpoint(folder: str, model, optimizer, scheduler) -> int:
     if not steps:
         return 0
     path = os.path.join(folder, f"step_{steps[-1]:07d}")
+    if engine is not None and hasattr(engine, "load_checkpoint"):
+        _, client = engine.load_checkpoint(folder, tag=os.path.basename(path))
+        scheduler.load_state_dict(client["scheduler"])
+        torch.set_rng_state(client["rng"])
+        return steps[-1]
     load_weights(model, os.path.join(path, "trainable.safetensors"))
     state = torch.load(os.path.join(path, "state.pt"), weights_only=False)
     optimizer.load_state_dict(state["optimizer"])

@@ -54,7 +54,7 @@ def setup(cfg) -> Env:
 
 def deepspeed_config(cfg) -> dict:
     name = str(cfg.deepspeed)
-    path = name if name.endswith(".json") else str(files("s2i_conf") / "deepspeed" / f"{name}.json")
+    path = name if name.endswith(".json") else str(files("s2i_conf") / "ds" / f"{name}.json")
     if not os.path.exists(path):
         raise ConfigError(f"deepspeed={name}: no such config (zero2, zero3 or a path to a .json file)")
     with open(path, encoding="utf-8") as fh:

@@ -124,7 +124,8 @@ def run_stage(stage: int, cfg, adapter, model, tokenizer, output_dir: str, env) 
     warmup = int(total * float(scfg.warmup_ratio))
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: _lr_factor(s, warmup, total))
     engine = dist.wrap(cfg, model, optimizer, env)
-    start = ckpt.load_checkpoint(ckpt_dir, model, optimizer, scheduler)
+    start = ckpt.load_checkpoint(ckpt_dir, model, optimizer, scheduler,
+                                 engine if env.deepspeed is not None else None)
     probe = make_batch(batch_indices(len(items), bs, 0, int(cfg.seed), stage))
     loss_before = probe_loss(model, probe) if start == 0 else None
     if env.rank == 0:  # rows logged after the last checkpoint of a killed run are replayed: drop them
@@ -156,9 +157,12 @@ def run_stage(stage: int, cfg, adapter, model, tokenizer, output_dir: str, env) 
                         {"stage": stage, "step": step + 1, "loss": round(step_loss, 6),
                          "lr": scheduler.get_last_lr()[0], "seconds": round(time.perf_counter() - tick, 4),
                          "items": batch_ids})
-                if (step + 1) % int(cfg.save_every) == 0 or step + 1 == total:
-                    ckpt.save_checkpoint(ckpt_dir, step + 1, model, optimizer, scheduler,
-                                         {"stage": stage, "total": total}, keep=int(cfg.keep_checkpoints))
+            # DeepSpeed saves collectively (every rank writes its partition); otherwise rank 0 alone
+            if ((step + 1) % int(cfg.save_every) == 0 or step + 1 == total) and (
+                    env.deepspeed is not None or env.rank == 0):
+                ckpt.save_checkpoint(ckpt_dir, step + 1, model, optimizer, scheduler,
+                                     {"stage": stage, "total": total}, keep=int(cfg.keep_checkpoints),
+                                     engine=engine if env.deepspeed is not None else None)
             advance(step_loss)
             if kill_at and step + 1 == kill_at:
                 os.kill(os.getpid(), 9)  # fault injection for the resume test: a real SIGKILL, no cleanup
