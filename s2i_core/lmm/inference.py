@@ -137,3 +137,33 @@ def load_scorer(path_or_cfg: Any, *, device: str = "auto", registry=None, **opti
         device = "cuda" if torch.cuda.is_available() else "cpu"
     model, tokenizer = adapter.load(device)
     return Scorer(adapter, model, tokenizer, device, **options)
+
+
+def assess_with_model(video: str, model_dir: str, *, max_new_tokens: int = 256, device: str = "auto") -> dict:
+    """What `s2i assess VIDEO model=<tuned dir>` reports: the LMM's score, level probabilities and its words."""
+    if not os.path.isfile(video):
+        raise ConfigError(f"video {video!r} does not exist or is not a file")
+    scorer = load_scorer(model_dir, device=device, batch_size=1)
+    probs = scorer.probabilities([video])[0]
+    score = sum(w * probs[lv] for w, lv in zip(LEVEL_WEIGHTS, LEVELS))
+    return {"video": video, "model": model_dir, "overall": {"score": round(score, 4),
+                                                            "level": max(probs, key=probs.get)},
+            "probabilities": {k: round(v, 4) for k, v in probs.items()},
+            "justification": scorer.justify([video], max_new_tokens=max_new_tokens)[0]}
+
+
+def run_assess(cfg) -> int:
+    """The `s2i assess` branch for a tuned model (kept here so assess.py only delegates)."""
+    record = assess_with_model(str(cfg.video), str(cfg.model), max_new_tokens=int(cfg.get("max_new_tokens", 256)))
+    if cfg.get("json", False):
+        print(json.dumps(record, indent=2, ensure_ascii=False))
+        return 0
+    from rich.console import Console
+    from rich.panel import Panel
+
+    console = Console()
+    probs = "  ".join(f"{k} {v:.2f}" for k, v in record["probabilities"].items())
+    console.print(f"[bold]{record['video']}[/]  overall {record['overall']['score']:.3f} "
+                  f"({record['overall']['level']})   {probs}", highlight=False)
+    console.print(Panel(record["justification"] or "(empty)", title=f"justification — {cfg.model}", expand=False))
+    return 0

@@ -38,6 +38,10 @@ def assess(cfg: DictConfig) -> dict:
 
 
 def run(cfg: DictConfig) -> int:
+    if cfg.get("model"):  # a tuned video LMM scores and explains instead (docs/training.md)
+        from s2i_core.lmm.inference import run_assess
+
+        return run_assess(cfg)
     record = assess(cfg)
     if cfg.get("json", False):
         print(json.dumps(record, indent=2, sort_keys=True, ensure_ascii=False))
