@@ -34,13 +34,16 @@ def clamp01(value: float) -> float:
 
 
 def ramp(raw: float, bad: float, good: float) -> float:
-    """Linear map of `raw` onto [0, 1]: `bad` (or beyond) scores 0, `good` (or beyond) scores 1.
+    """Smooth monotone map of `raw` onto (0, 1): `bad` scores 0.1, `good` scores 0.9, the middle is near linear.
 
-    Either end may be the larger: `ramp(noise_sigma, bad=8, good=1)` falls as noise rises.
+    A logistic rather than a clipped line, so scores never saturate into ties: two videos that differ in
+    the measurement keep their order however bad or good both are. Either end may be the larger:
+    `ramp(noise_sigma, bad=8, good=1)` falls as noise rises.
     """
     if math.isnan(raw):
         return 0.0
-    return clamp01((raw - bad) / (good - bad))
+    t = (raw - bad) / (good - bad)
+    return clamp01(1.0 / (1.0 + math.exp(-min(700.0, max(-700.0, 2 * math.log(9) * (t - 0.5))))))
 
 
 def sampling_for(scorers: Iterable[object]):

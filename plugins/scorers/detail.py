@@ -19,8 +19,8 @@ def _band_sums(clip) -> np.ndarray:
 
 @dataclass
 class SharpnessConfig:
-    bad: float = 0.25  # E2/E3 ratio of a badly defocused frame
-    good: float = 0.75  # E2/E3 ratio of crisp, in-focus footage
+    bad: float = 0.15  # E2/E3 ratio of a badly defocused frame (Gaussian blur sigma ~3)
+    good: float = 0.4  # E2/E3 ratio of crisp, in-focus footage
 
 
 class Sharpness(MappedScorer):
@@ -41,8 +41,8 @@ class Sharpness(MappedScorer):
 
 @dataclass
 class ResolutionConfig:
-    bad: float = 0.1  # E1/E2 of a frame upscaled 3x or more
-    good: float = 0.45  # E1/E2 of native-resolution camera footage
+    bad: float = 0.25  # E1/E2 of a frame upscaled 3x or more
+    good: float = 0.6  # E1/E2 of native-resolution camera footage
 
 
 class Resolution(MappedScorer):
@@ -62,8 +62,8 @@ class Resolution(MappedScorer):
 
 @dataclass
 class NoiseConfig:
-    bad: float = 6.0  # noise sigma (8-bit grey levels) of heavy grain
-    good: float = 1.0  # sigma of clean footage
+    bad: float = 8.0  # noise sigma (8-bit grey levels) of heavy grain
+    good: float = 0.8  # sigma of clean footage
     block: int = 16  # the estimate is taken per block of this many pixels
     quantile: float = 0.1  # the flattest blocks show noise, not texture
 
@@ -100,35 +100,59 @@ class Noise(MappedScorer):
         return float(np.sqrt(np.pi / 2) / 6 * np.quantile(values, self.cfg.quantile))
 
 
+# How many H.264 bits one bit of each codec is worth (rough rate savings at equal quality).
+CODEC_EFFICIENCY = {"h264": 1.0, "hevc": 1.6, "vp9": 1.5, "av1": 1.9, "vp8": 0.9, "mpeg4": 0.6,
+                    "mpeg2video": 0.45, "mpeg1video": 0.4, "mjpeg": 0.2}
+
+
 @dataclass
 class CompressionConfig:
-    bad: float = 0.35  # blockiness of heavy compression (boundary gradients 35 % above the rest)
-    good: float = 0.03
+    bad: float = 1.0  # artefact index of heavy compression (visible blocks, ~0.01 bits per pixel)
+    good: float = 0.15
     period: int = 8  # transform block size of the codec (8 for MPEG-2/4, H.264 High, HEVC's common size)
+    enough_bpp: float = 0.1  # H.264-equivalent bits per pixel at which compression is transparent
+    bitrate_weight: float = 0.15  # artefact index added per halving of the bit budget below enough_bpp
 
 
 class Compression(MappedScorer):
-    """Blockiness (Wang, Bovik & Evans 2000 style): excess luma gradient on the codec's block grid.
+    """Blockiness on the codec's block grid plus the bit budget the stream was given.
 
-    The mean |horizontal difference| per column is folded modulo `period`; blocking raises one phase (the
-    block boundary) above the others. raw = max phase / median phase - 1, averaged over both directions
-    (unit: fraction of excess); the phase is searched, so crops and odd sizes need no alignment. Heavy
-    quantisation also flattens block interiors, which lowers the median and raises raw further. Score ramps
-    from `bad` to `good`.
+    Blockiness (Wang, Bovik & Evans 2000 style): the mean |horizontal difference| per column is folded
+    modulo `period`; blocking raises one phase (the block boundary) above the others; excess = max phase /
+    median phase - 1, averaged over both directions (the phase is searched, so crops and odd sizes need no
+    alignment). H.264's deblocking filter hides blocks until quantisation is heavy, while smearing starts
+    earlier, so the stream's bits per pixel, scaled to H.264-equivalent by codec (the mode-0 cue of ITU-T
+    P.1203), add `bitrate_weight` per halving below `enough_bpp`. raw = excess + that term (unit: artefact
+    index); a stream without a known bit rate is judged by blockiness alone. Score ramps from `bad` to
+    `good`.
     """
 
-    dimension, unit = "compression", "blockiness_excess"
+    dimension, unit = "compression", "artefact_index"
 
     def measure(self, clip) -> float:
+        return self.blockiness(clip) + self.cfg.bitrate_weight * self.starved_halvings(clip.meta)
+
+    def starved_halvings(self, meta) -> float:
+        if not meta.bit_rate or not meta.fps:
+            return 0.0
+        bpp = meta.bit_rate / (meta.width * meta.height * meta.fps) * CODEC_EFFICIENCY.get(meta.codec, 1.0)
+        return max(0.0, float(np.log2(self.cfg.enough_bpp / max(bpp, 1e-6))))
+
+    def blockiness(self, clip) -> float:
         p = self.cfg.period
         excess = []
-        for frame in patches(clip.gray):
-            for diff in (np.abs(np.diff(frame, axis=1)).mean(axis=0), np.abs(np.diff(frame, axis=0)).mean(axis=1)):
+        for axis in (1, 0):
+            # columns (rows) folded modulo the period over every patch of every frame; patch corners sit on
+            # multiples of 16, so the codec grid has the same phase in all of them. The outer period of each
+            # patch is dropped: frame borders and letterbox edges are not blocking.
+            profile = np.zeros(p)
+            for patch in patches(clip.gray):
+                diff = np.abs(np.diff(patch, axis=axis)).mean(axis=1 - axis)[p:-p]
                 n = diff.size // p * p
-                if n < 4 * p:
-                    continue
-                phases = diff[:n].reshape(-1, p).mean(axis=0)
-                excess.append(phases.max() / max(np.median(phases), 1e-3) - 1.0)
+                if n >= 2 * p:
+                    profile += np.median(diff[:n].reshape(-1, p), axis=0)
+            if profile.any():
+                excess.append(profile.max() / max(np.median(profile), 1e-3) - 1.0)
         return float(np.mean(excess)) if excess else 0.0
 
 

@@ -10,34 +10,34 @@ from s2i_core.specs import ScorerSpec
 from s2i_plugins.scorers.common import MappedScorer
 
 
-def spectral_residual_saliency(gray: np.ndarray, width: int = 64) -> np.ndarray:
-    """Hou & Zhang (2007) spectral-residual saliency on a `width`-pixel-wide copy, normalised to sum 1."""
+def visual_weight(gray: np.ndarray, width: int = 96) -> np.ndarray:
+    """Edge-density visual weight on a `width`-pixel-wide copy, normalised to sum 1.
+
+    Gradient magnitude, smoothed: where detail and contrast are, the eye goes (the "visual weight" of
+    composition guides; the saliency of Liu et al. 2010 plays the same role).
+    """
     import cv2
 
     h, w = gray.shape
     small = cv2.resize(gray, (width, max(8, round(h * width / w))), interpolation=cv2.INTER_AREA)
-    spectrum = np.fft.fft2(small)
-    log_amp = np.log(np.abs(spectrum) + 1e-6)
-    residual = log_amp - cv2.blur(log_amp.astype(np.float32), (3, 3))
-    sal = np.abs(np.fft.ifft2(np.exp(residual + 1j * np.angle(spectrum)))) ** 2
-    sal = cv2.GaussianBlur(sal.astype(np.float32), (0, 0), 2.5)
-    return sal / max(float(sal.sum()), 1e-12)
+    mag = np.hypot(cv2.Sobel(small, cv2.CV_32F, 1, 0), cv2.Sobel(small, cv2.CV_32F, 0, 1))
+    weight = cv2.GaussianBlur(mag, (0, 0), 3.0) ** 2  # squared: peaks (a subject), not texture everywhere
+    return weight / max(float(weight.sum()), 1e-12)
 
 
 @dataclass
 class CompositionConfig:
-    bad: float = 0.45  # imbalance of a subject pushed against the frame edge
-    good: float = 0.08
+    bad: float = 0.8  # imbalance of a subject pushed against the frame edge
+    good: float = 0.3
     border: float = 0.08  # width of the frame margin (fraction of each side) where weight counts as cut off
 
 
 class Composition(MappedScorer):
-    """Visual balance (Liu et al. 2010): how far the saliency centre of mass sits from the frame centre.
+    """Visual balance (Liu et al. 2010): how far the centre of visual weight sits from the frame centre.
 
-    Saliency is the weight-free spectral residual of Hou & Zhang (2007). raw = 2 * distance of the saliency
-    centroid from the centre (in fractions of width and height) + the saliency mass in the outer `border`
-    margin (a subject cut by the edge), averaged over frames (unit: fraction). Score ramps from `bad` to
-    `good`.
+    Visual weight is smoothed, squared edge density. raw = 2 * distance of its centroid from the centre (in
+    fractions of width and height) + the weight in the outer `border` margin (a subject cut by the edge),
+    averaged over frames (unit: fraction). Score ramps from `bad` to `good`.
     """
 
     dimension, unit = "composition", "imbalance"
@@ -45,7 +45,7 @@ class Composition(MappedScorer):
     def measure(self, clip) -> float:
         values = []
         for gray in clip.small_gray:
-            sal = spectral_residual_saliency(gray)
+            sal = visual_weight(gray)
             h, w = sal.shape
             ys, xs = (np.arange(h) + 0.5) / h, (np.arange(w) + 0.5) / w
             cx, cy = float(sal.sum(axis=0) @ xs), float(sal.sum(axis=1) @ ys)
@@ -56,6 +56,6 @@ class Composition(MappedScorer):
 
 
 SPECS = (
-    ScorerSpec("composition", Composition, CompositionConfig, "saliency balance and edge cut-off",
+    ScorerSpec("composition", Composition, CompositionConfig, "visual-weight balance and edge cut-off",
                dimension="composition"),
 )

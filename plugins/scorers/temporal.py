@@ -31,18 +31,24 @@ def frame_differences(clip) -> list[np.ndarray]:
     return cache["diffs"]
 
 
-def duplicate_mask(diffs: np.ndarray) -> np.ndarray:
-    """Transitions that repeat the previous frame: far less change than the run's typical motion."""
-    reference = np.quantile(diffs, 0.9) if diffs.size else 0.0
-    if reference < MOTION_FLOOR:
-        return np.zeros(diffs.shape, bool)
-    return diffs < 0.2 * reference
+def duplicate_mask(diffs: np.ndarray, reach: int = 6) -> np.ndarray:
+    """Transitions that repeat the previous frame: far less change than the motion around them.
+
+    The reference is the largest change within `reach` transitions, so a scene cut elsewhere in the run
+    does not make ordinary motion look frozen, and heavy stutter (one real change in six) is still caught.
+    """
+    mask = np.zeros(diffs.shape, bool)
+    for t in range(diffs.size):
+        around = np.concatenate([diffs[max(0, t - reach):t], diffs[t + 1:t + 1 + reach]])
+        reference = around.max() if around.size else 0.0
+        mask[t] = reference >= MOTION_FLOOR and diffs[t] < 0.25 * reference
+    return mask
 
 
 @dataclass
 class FlickerConfig:
-    bad: float = 5.0  # RMS frame-to-frame brightness jitter (grey levels) of strong flicker
-    good: float = 0.3
+    bad: float = 8.0  # RMS frame-to-frame brightness jitter (grey levels) of strong flicker
+    good: float = 0.5
     grid: int = 8
 
 
@@ -51,7 +57,8 @@ class Flicker(MappedScorer):
 
     Each frame is averaged on a grid x grid layout; the brightness change of a transition is the median over
     blocks of the block-mean change, so moving objects (which change some blocks up and others down) cancel
-    and a global brightness step remains. A fade changes brightness steadily; flicker alternates, so
+    and a global brightness step remains; only the flatter half of the blocks is used, as motion moves their
+    means least. A fade changes brightness steadily; flicker alternates, so
     raw = RMS of the change of those steps / sqrt(2) over all transitions (unit: grey levels). Score ramps
     from `bad` to `good`.
     """
@@ -66,7 +73,10 @@ class Flicker(MappedScorer):
                 continue
             h, w = run.shape[1] // g * g, run.shape[2] // g * g
             blocks = run[:, :h, :w].reshape(len(run), g, h // g, g, w // g).mean(axis=(2, 4))
-            steps = np.median((blocks[1:] - blocks[:-1]).reshape(len(run) - 1, -1), axis=1)
+            # flat blocks barely change when things move across them, so they carry the global change
+            texture = run[:, :h, :w].reshape(len(run), g, h // g, g, w // g).std(axis=(0, 2, 4)).ravel()
+            flat = texture <= np.median(texture)
+            steps = np.median((blocks[1:] - blocks[:-1]).reshape(len(run) - 1, -1)[:, flat], axis=1)
             jitter.append(np.diff(steps) / np.sqrt(2))
         if not jitter:
             return 0.0
@@ -76,7 +86,7 @@ class Flicker(MappedScorer):
 @dataclass
 class FluencyConfig:
     bad: float = 0.7  # fraction of irregular transitions of heavy stutter (each frame shown 3-4 times)
-    good: float = 0.02
+    good: float = 0.05
     jump: float = 2.5  # a transition with this many times the run's median change is a dropped-frame jump
 
 
@@ -106,36 +116,47 @@ class Fluency(MappedScorer):
         return irregular / total if total else 0.0
 
 
-def _camera_steps(run: np.ndarray, dup: np.ndarray) -> np.ndarray:
-    """Per transition (dx, dy, rotation * half width) in fractions of the width, from tracked features."""
+def _similarity_step(prev: np.ndarray, cur: np.ndarray) -> np.ndarray | None:
+    """(dx, dy, angle) of the similarity transform that maps tracked corners of `prev` onto `cur`."""
     import cv2
 
+    pts = cv2.goodFeaturesToTrack(prev, maxCorners=120, qualityLevel=0.01, minDistance=7)
+    if pts is None or len(pts) < 8:
+        return None
+    nxt, status, _ = cv2.calcOpticalFlowPyrLK(prev, cur, pts, None, winSize=(21, 21), maxLevel=3)
+    ok = status.ravel() == 1
+    if ok.sum() < 8:
+        return None
+    m, _ = cv2.estimateAffinePartial2D(pts[ok], nxt[ok], method=cv2.RANSAC, ransacReprojThreshold=2.0)
+    if m is None:
+        return None
+    return np.array([m[0, 2], m[1, 2], np.arctan2(m[1, 0], m[0, 0])])
+
+
+def _camera_steps(run: np.ndarray, dup: np.ndarray) -> np.ndarray:
+    """Per shown-frame change: (dx, dy, rotation * half width) in fractions of the width per frame time.
+
+    A change after repeated frames spans several frame times and is divided by them, so stutter does not
+    read as shake.
+    """
     frames = _shrink(run, 320).astype(np.uint8)
     width = frames.shape[2]
-    steps = []
+    steps, gap = [], 0
     for t in range(1, len(frames)):
+        gap += 1
         if dup[t - 1]:
             continue  # a repeated frame is a fluency fault, not camera motion
-        prev, cur = frames[t - 1], frames[t]
-        pts = cv2.goodFeaturesToTrack(prev, maxCorners=120, qualityLevel=0.01, minDistance=7)
-        if pts is None or len(pts) < 8:
-            continue
-        nxt, status, _ = cv2.calcOpticalFlowPyrLK(prev, cur, pts, None, winSize=(21, 21), maxLevel=3)
-        ok = status.ravel() == 1
-        if ok.sum() < 8:
-            continue
-        m, _ = cv2.estimateAffinePartial2D(pts[ok], nxt[ok], method=cv2.RANSAC, ransacReprojThreshold=2.0)
-        if m is None:
-            continue
-        angle = np.arctan2(m[1, 0], m[0, 0])
-        steps.append((m[0, 2] / width, m[1, 2] / width, angle / 2))
+        step = _similarity_step(frames[t - 1], frames[t])
+        if step is not None:
+            steps.append(step / np.array([width, width, 2.0]) / gap)
+        gap = 0
     return np.array(steps).reshape(-1, 3)
 
 
 @dataclass
 class StabilityConfig:
-    bad: float = 0.02  # camera-path jitter (fraction of width per frame^2) of strong shake
-    good: float = 0.0015
+    bad: float = 0.025  # camera-path jitter (fraction of width per frame^2) of strong shake
+    good: float = 0.002
 
 
 class Stability(MappedScorer):
@@ -161,8 +182,8 @@ class Stability(MappedScorer):
 
 @dataclass
 class MotionBlurConfig:
-    bad: float = 0.35  # along/across gradient-energy ratio of heavily smeared motion
-    good: float = 0.85
+    bad: float = 0.3  # along/across gradient-energy ratio of heavily smeared motion
+    good: float = 0.75
     pairs: int = 4  # frame pairs per run given optical flow (it is the costly part)
 
 

@@ -12,8 +12,8 @@ from s2i_plugins.scorers.common import MappedScorer
 
 @dataclass
 class ExposureConfig:
-    bad: float = 0.45  # exposure error of a badly under- or over-exposed frame
-    good: float = 0.08
+    bad: float = 0.6  # exposure error of a badly under- or over-exposed frame
+    good: float = 0.1
     target: float = 0.46  # mean luma (fraction of full scale) of a well exposed frame
     clip_level: int = 6  # a pixel within this many codes of 0 or 255 counts as clipped
 
@@ -36,7 +36,7 @@ class Exposure(MappedScorer):
 @dataclass
 class ContrastConfig:
     bad: float = 0.05  # RMS contrast of a washed-out frame
-    good: float = 0.21  # RMS contrast of a well separated tonal range
+    good: float = 0.2  # RMS contrast of a well separated tonal range
 
 
 class Contrast(MappedScorer):
@@ -53,9 +53,9 @@ class Contrast(MappedScorer):
 
 @dataclass
 class ColorCastConfig:
-    bad: float = 2.5  # cast factor of a strong tint
-    good: float = 0.6
-    min_spread: float = 4.0  # chroma spread floor (Lab units), so grey scenes do not divide by ~0
+    bad: float = 1.2  # cast factor of a strong tint
+    good: float = 0.3
+    min_spread: float = 12.0  # chroma spread floor (Lab units), so grey scenes do not divide by ~0
 
 
 class ColorCast(MappedScorer):
@@ -63,7 +63,7 @@ class ColorCast(MappedScorer):
 
     D = distance of the mean (a*, b*) from the grey axis; sigma = spread of (a*, b*) around that mean.
     A tinted frame has a distribution displaced from neutral and tight around its displacement, so
-    raw = D / max(sigma, min_spread) (unit: ratio), averaged over frames. Desaturation scales D and sigma
+    raw = D / hypot(sigma, min_spread) (unit: ratio), averaged over frames. Desaturation scales D and sigma
     alike and leaves it unchanged. Score ramps from `bad` to `good`.
     """
 
@@ -80,14 +80,14 @@ class ColorCast(MappedScorer):
             if a.size < 16:
                 continue
             spread = float(np.sqrt(a.var() + b.var()))
-            values.append(float(np.hypot(a.mean(), b.mean())) / max(spread, self.cfg.min_spread))
+            values.append(float(np.hypot(a.mean(), b.mean())) / float(np.hypot(spread, self.cfg.min_spread)))
         return float(np.mean(values)) if values else 0.0
 
 
 @dataclass
 class ColorfulnessConfig:
-    bad: float = 8.0  # Hasler-Süsstrunk M of a nearly grey frame ("not colourful" is M < 15)
-    good: float = 80.0  # "highly colourful" is M ~ 82
+    bad: float = 5.0  # Hasler-Süsstrunk M of a nearly grey frame ("not colourful" is M < 15)
+    good: float = 50.0  # between "averagely" (45) and "quite" (59) colourful
 
 
 class Colorfulness(MappedScorer):
@@ -95,7 +95,7 @@ class Colorfulness(MappedScorer):
 
     rg = R - G, yb = (R + G) / 2 - B; M = hypot(std rg, std yb) + 0.3 hypot(mean rg, mean yb) on 8-bit RGB
     (unit: M). Score ramps from `bad` to `good`, so the paper's categories (15 slightly, 33 moderately,
-    45 averagely, 59 quite, 82 highly colourful) land on the five levels in order.
+    45 averagely, 59 quite colourful) land on rising levels.
     """
 
     dimension, unit = "colorfulness", "hasler_suesstrunk_M"
@@ -112,8 +112,8 @@ class Colorfulness(MappedScorer):
 
 @dataclass
 class LightingConfig:
-    bad: float = 0.3  # illumination imbalance of a heavy vignette or a one-sided light
-    good: float = 0.06
+    bad: float = 0.45  # illumination imbalance of a heavy vignette or a one-sided light
+    good: float = 0.05
     grid: int = 8  # block grid over which the low-frequency illumination is fitted
     tilt_weight: float = 0.5  # side-to-side gradients (sky above ground) are more natural than falloff
 
@@ -122,10 +122,10 @@ class Lighting(MappedScorer):
     """Balance of the low-frequency illumination: radial falloff and tilt fitted to block-mean luma.
 
     Each frame's luma is averaged on a grid x grid layout and fitted by least squares with
-    L(x, y) = a + b r^2 + c x + d y over x, y in [-1, 1]. raw = (|b| + tilt_weight * hypot(c, d)) / 255
-    (unit: fraction of full scale), averaged over frames: vignetting and spot-lit or one-sided lighting
-    raise it, while a uniform brightness shift (an exposure matter) leaves it unchanged. Score ramps from
-    `bad` to `good`.
+    L(x, y) = a + b r^2 + c x + d y over x, y in [-1, 1]. raw = (-b + tilt_weight * hypot(c, d)) / 255
+    (unit: fraction of full scale), averaged over frames: falloff towards the edges (vignetting, a spot-lit
+    subject in the dark) and one-sided light raise it, bright surroundings lower it, and a uniform
+    brightness shift (an exposure matter) leaves it unchanged. Score ramps from `bad` to `good`.
     """
 
     dimension, unit = "lighting", "illumination_imbalance"
@@ -140,7 +140,7 @@ class Lighting(MappedScorer):
             h, w = y.shape[0] // g * g, y.shape[1] // g * g
             blocks = y[:h, :w].reshape(g, h // g, g, w // g).mean(axis=(1, 3)).ravel()
             _, b, c, d = np.linalg.lstsq(design, blocks, rcond=None)[0]
-            values.append((abs(b) + self.cfg.tilt_weight * np.hypot(c, d)) / 255.0)
+            values.append((-b + self.cfg.tilt_weight * np.hypot(c, d)) / 255.0)
         return float(np.mean(values))
 
 

@@ -1,0 +1,136 @@
+"""Distortion ladders: for each dimension, one realistic ffmpeg distortion at increasing strengths.
+
+A ladder turns a pristine clip into versions distorted by one kind of damage. Strength 0 is the pristine
+clip itself, re-encoded exactly like the distorted ones (so encoding alone never separates them). Only the
+compression ladder changes the encoder's quality; every other rung is encoded near-losslessly.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from s2i_core.errors import ConfigError, VideoError
+
+HQ_CRF = 10  # near-lossless: the distortion under test, not the encoder, must make the difference
+
+
+@dataclass(frozen=True)
+class Source:
+    """A prepared pristine clip and what the ladders need to know about it."""
+
+    path: Path
+    width: int
+    height: int
+    fps: float
+    centroid: tuple[float, float]  # where the detail sits (x, y in [0, 1]), for off-centre framing
+
+
+@dataclass(frozen=True)
+class Ladder:
+    dimension: str
+    distortion: str  # what is done, in words
+    filter: Callable[[Source, float], str]  # strength -> ffmpeg -vf chain
+    crf: Callable[[float], int] = lambda s: HQ_CRF
+
+
+def _rescale(src: Source) -> str:
+    return f"scale={src.width}:{src.height}:flags=bicubic,setsar=1"
+
+
+def _off_centre(src: Source, s: float) -> str:
+    # keep the part of the frame away from where the detail sits, so the subject drifts towards an edge
+    cx, cy = src.centroid
+    x = "0" if cx >= 0.5 else f"iw*{s:.4f}"
+    y = "0" if cy >= 0.5 else f"ih*{s:.4f}"
+    return f"crop=iw*{1 - s:.4f}:ih*{1 - s:.4f}:{x}:{y}," + _rescale(src)
+
+
+def _jitter(src: Source, s: float) -> str:
+    # hand shake: a few incommensurate sines (2-6 Hz at 25 fps) moving a crop window, then scaled back
+    m = 2 * s
+    dx = f"(iw-ow)/2*(0.6*sin(n*1.3)+0.4*sin(n*2.7+1))"
+    dy = f"(ih-oh)/2*(0.6*sin(n*1.1+2)+0.4*sin(n*3.1))"
+    return f"crop=iw*{1 - m:.4f}:ih*{1 - m:.4f}:'(iw-ow)/2+{dx}':'(ih-oh)/2+{dy}'," + _rescale(src)
+
+
+LADDERS: dict[str, Ladder] = {ladder.dimension: ladder for ladder in (
+    Ladder("sharpness", "Gaussian blur, sigma in pixels", lambda src, s: f"gblur=sigma={s}"),
+    Ladder("noise", "temporal Gaussian noise, strength 0-100", lambda src, s: f"noise=alls={int(s)}:allf=t"),
+    Ladder("motion_blur", "temporal mix of N frames (long-exposure smear)", lambda src, s: f"tmix=frames={int(s)}"),
+    Ladder("exposure", "brightness lowered (under-exposure)", lambda src, s: f"eq=brightness={-s}"),
+    Ladder("stability", "shaking crop window, amplitude in fractions of the frame", _jitter),
+    Ladder("contrast", "contrast lowered", lambda src, s: f"eq=contrast={1 - s:.4f}"),
+    Ladder("color_cast", "warm colour balance shift", lambda src, s: f"colorbalance=rs={s}:bs={-s}:rm={s}:bm={-s}"),
+    Ladder("compression", "H.264 at this CRF", lambda src, s: "null", crf=lambda s: int(s)),
+    Ladder("resolution", "downscaled by this factor and upscaled back",
+           lambda src, s: f"scale=trunc(iw/{s}/2)*2:trunc(ih/{s}/2)*2:flags=bicubic," + _rescale(src)),
+    Ladder("flicker", "per-frame brightness modulation, amplitude",
+           lambda src, s: f"eq=brightness='{s}*(0.6*sin(n*1.7)+0.4*sin(n*2.9+1))':eval=frame"),
+    Ladder("fluency", "each frame repeated N times (dropped in between)",
+           lambda src, s: f"framestep={int(s)},fps={src.fps:g}"),
+    Ladder("colorfulness", "saturation lowered", lambda src, s: f"eq=saturation={1 - s:.4f}"),
+    Ladder("lighting", "vignette, angle in radians", lambda src, s: f"vignette=angle={s}"),
+    Ladder("composition", "off-centre crop, fraction cut", _off_centre),
+)}
+
+# Strengths used to tune the scorers' maps; tests and `s2i validate` may pass others (see conf/validate.yaml).
+TUNING_STRENGTHS: dict[str, tuple[float, ...]] = {
+    "sharpness": (0.6, 1.0, 1.5, 2.2, 3.0), "noise": (4, 8, 14, 22, 32), "motion_blur": (2, 3, 4, 6, 8),
+    "exposure": (0.05, 0.1, 0.18, 0.26, 0.35), "stability": (0.01, 0.02, 0.035, 0.05, 0.07),
+    "contrast": (0.15, 0.3, 0.45, 0.6, 0.75), "color_cast": (0.05, 0.1, 0.18, 0.26, 0.35),
+    "compression": (28, 33, 38, 43, 48), "resolution": (1.5, 2, 2.5, 3, 4),
+    "flicker": (0.01, 0.025, 0.045, 0.07, 0.1), "fluency": (2, 3, 4, 5, 6),
+    "colorfulness": (0.2, 0.4, 0.6, 0.8, 0.95), "lighting": (0.35, 0.55, 0.75, 0.95, 1.15),
+    "composition": (0.1, 0.2, 0.3, 0.4, 0.5),
+}
+
+
+def ffmpeg(*args: str, what: str) -> None:
+    proc = subprocess.run(["ffmpeg", "-y", "-hide_banner", "-loglevel", "error", "-nostdin", *args],
+                          capture_output=True, text=True, timeout=600)
+    if proc.returncode != 0:
+        raise VideoError(what, "ffmpeg_failed", f"ffmpeg failed: {proc.stderr.strip()[-400:]}")
+
+
+def encode(src: Path, out: Path, vf: str, crf: int) -> Path:
+    ffmpeg("-i", str(src), "-vf", vf, "-an", "-c:v", "libx264", "-preset", "veryfast", "-crf", str(crf),
+           "-pix_fmt", "yuv420p", "-threads", "1", str(out), what=str(src))
+    return out
+
+
+def prepare(video: Path, out: Path, seconds: float, max_side: int) -> Source:
+    """Trim and downscale an input clip to the pristine source of its ladders (lossless intermediate)."""
+    scale = f"scale='if(gt(iw,ih),min({max_side},iw),-2)':'if(gt(iw,ih),-2,min({max_side},ih))',setsar=1"
+    ffmpeg("-i", str(video), "-t", str(seconds), "-vf", scale, "-an", "-c:v", "libx264", "-qp", "0",
+           "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(out), what=str(video))
+    from s2i_core.video import Sampling, decode_clip
+
+    clip = decode_clip(out, Sampling(spatial_frames=4, temporal_runs=0, run_length=0))
+    if clip.meta.frames < 8:
+        raise ConfigError(f"{video}: too short for ladders ({clip.meta.frames} frames; need at least 8)")
+    return Source(out, clip.meta.width, clip.meta.height, clip.meta.fps, detail_centroid(clip.gray))
+
+
+def detail_centroid(gray: np.ndarray) -> tuple[float, float]:
+    """Centre of mass of gradient energy (independent of the composition scorer it helps to test)."""
+    energy = np.zeros(gray.shape[1:], np.float64)
+    for frame in gray:
+        gy, gx = np.gradient(frame.astype(np.float64))
+        energy += np.hypot(gx, gy)
+    h, w = energy.shape
+    total = max(energy.sum(), 1e-9)
+    return (float(energy.sum(axis=0) @ ((np.arange(w) + 0.5) / w) / total),
+            float(energy.sum(axis=1) @ ((np.arange(h) + 0.5) / h) / total))
+
+
+def render(src: Source, ladder: Ladder, strength: float, out: Path) -> Path:
+    return encode(src.path, out, ladder.filter(src, strength), ladder.crf(strength))
+
+
+def pristine_crf() -> int:
+    return HQ_CRF
