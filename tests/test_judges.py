@@ -25,11 +25,39 @@ def test_extract_levels_reads_dimensions_groups_and_overall():
     got = extract_levels(REFERENCE)
     assert got == {"sharpness": "good", "noise": "poor", "color_cast": "fair", "technical": "fair",
                    "aesthetic": "good", "overall": "fair"}
-    # One level for two names; definitions count as names; the first statement wins.
-    assert extract_levels("Noise and motion blur are both excellent. Noise is bad.") == {
-        "noise": "excellent", "motion_blur": "excellent"}
+    # One level for two names; definitions count as names.
+    assert extract_levels("Noise and motion blur are both excellent.") == {"noise": "excellent",
+                                                                          "motion_blur": "excellent"}
+    # A passing mention loses to the statement that rates the thing.
+    text = ("On the technical side (capture, compression and transmission): sharpness is bad. "
+            "Compression comes out good.")
+    assert extract_levels(text) == {"technical": "bad", "sharpness": "bad", "compression": "good"}
     assert extract_levels("the camera is steady, free of shake and jitter: bad") == {"stability": "bad"}
     assert extract_levels("A lovely clip with no ratings.") == {}
+
+
+@pytest.mark.parametrize("template", ["hierarchical", "flat"])
+def test_extract_levels_reads_back_what_the_cot_templates_write(template):
+    """The judge must read the generator's own justifications: every level, for many random level sets."""
+    import random
+
+    from s2i_core.dimensions import DIMENSIONS, LEVELS
+    from s2i_core.registry import load_registry
+
+    writer = load_registry().build("cot_template", template)
+    rng = random.Random(0)
+    for trial in range(30):
+        dims = {d.name: {"score": 0.5, "level": rng.choice(LEVELS), "raw": 0.0, "group": d.group}
+                for d in DIMENSIONS}
+        groups = {g: {"score": 0.5, "level": rng.choice(LEVELS)} for g in ("technical", "aesthetic")}
+        record = {"video": f"v{trial}.mp4", "dimensions": dims, "groups": groups,
+                  "overall": {"score": 0.5, "level": rng.choice(LEVELS)}}
+        text = writer.justify(record, random.Random(trial))
+        truth = {d: v["level"] for d, v in dims.items()} | {"overall": record["overall"]["level"]}
+        if template == "hierarchical":
+            truth |= {g: v["level"] for g, v in groups.items()}
+        got = extract_levels(text)
+        assert {k: got.get(k) for k in truth} == truth, text
 
 
 def test_levels_judge_rewards_agreement_and_overlap():

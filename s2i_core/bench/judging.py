@@ -30,9 +30,9 @@ _SYNONYMS = {
     "fluency": ("stutter", "smoothness of motion", "frame rate"),
     "colorfulness": ("colourfulness", "colourful", "colorful", "vividness"),
     "lighting": ("light",),
-    OVERALL: ("overall", "in total", "all in all"),
-    "technical": ("technical quality", "technical"),
-    "aesthetic": ("aesthetic quality", "aesthetics", "aesthetic"),
+    OVERALL: ("overall",),
+    "technical": ("technical quality", "technical rating", "technical"),
+    "aesthetic": ("aesthetic quality", "aesthetic rating", "aesthetics", "aesthetic"),
 }
 
 
@@ -54,21 +54,26 @@ _CLAUSE_RE = re.compile(r"[.;\n!?]+")
 
 
 def extract_levels(text: str) -> dict[str, str]:
-    """{dimension | group | 'overall': level} as stated in `text`; the first statement of each one wins."""
-    found: dict[str, str] = {}
+    """{dimension | group | 'overall': level} as stated in `text`.
+
+    Each mention of a name pairs with the nearest level word of its clause (one after the name preferred:
+    "noise is poor"); of all statements about a name, the tightest pairing wins. That keeps a passing mention
+    ("on the technical side (capture, compression...): sharpness is bad") from outvoting the sentence that
+    actually rates the thing ("compression ... comes out good").
+    """
+    best: dict[str, tuple[int, str]] = {}
     for clause in _CLAUSE_RE.split(text.lower()):
-        names = [(m.start(), _ALIAS_NAME[m.group(0)]) for m in _ALIAS_RE.finditer(clause)]
-        levels = [(m.start(), m.group(1)) for m in _LEVEL_RE.finditer(clause)]
-        if not names or not levels:
+        levels = [(m.start(), m.end(), m.group(1)) for m in _LEVEL_RE.finditer(clause)]
+        if not levels:
             continue
-        for pos, name in names:
-            if name in found:
-                continue
-            # One level in the clause applies to every name in it ("noise and sharpness are good");
-            # several levels pair with the nearest one after the name, else the last before it.
-            after = [lvl for p, lvl in levels if p > pos]
-            found[name] = levels[0][1] if len(levels) == 1 else (after[0] if after else levels[-1][1])
-    return found
+        for m in _ALIAS_RE.finditer(clause):
+            name = _ALIAS_NAME[m.group(0)]
+            after = [(start - m.end(), word) for start, _, word in levels if start >= m.end()]
+            before = [(2 * (m.start() - end), word) for _, end, word in levels if end <= m.start()]
+            distance, word = min(after or before, key=lambda c: c[0])
+            if name not in best or distance < best[name][0]:
+                best[name] = (distance, word)
+    return {name: word for name, (_, word) in best.items()}
 
 
 def level_agreement(answer: dict[str, str], reference: dict[str, str]) -> dict[str, float]:

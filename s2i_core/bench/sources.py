@@ -48,10 +48,17 @@ def build_predictor(cfg, registry):
     raise ConfigError(f"unknown source {source!r}; choose one of {', '.join(SOURCES)}")
 
 
-def lmm_predictor(path_or_cfg):
-    """Level-token scoring with a video LMM: a model folder written by `s2i train`, or a train config (an
-    untrained model built from config, the reproduction's baseline)."""
-    from s2i_core.lmm.inference import load_scorer
+def lmm_predictor(path_or_cfg, **options):
+    """Level-token scoring with a video LMM: a model folder written by `s2i train`, or an `lmm` config node
+    (an untrained model built from config: the reproduction's baseline).
 
-    scorer = load_scorer(path_or_cfg)
+    The question and the answer prefix are those of the overall item that `s2i generate` trains on (stage I),
+    so the level-word probabilities are read exactly where the tuned model learned to put the level.
+    """
+    from s2i_core.lmm.inference import load_scorer
+    from s2i_plugins.templates.writers import stage1_answer, stage1_question
+
+    prefix = stage1_answer("overall", "\0").split("\0")[0].strip()
+    options = {"question": stage1_question("overall"), "answer_prefix": prefix, **options}
+    scorer = load_scorer(path_or_cfg, **options)
     return lambda paths: [float(v) for v in scorer.score([str(p) for p in paths])]

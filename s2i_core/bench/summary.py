@@ -45,6 +45,10 @@ def collect(root: str | Path) -> list[dict]:
                      **{k: data.get(k, math.nan) for k in COLUMNS[2:]}})
     if not rows:
         raise ConfigError(f"no metrics.json under {str(root)!r}: did the jobs finish?")
+    # Overrides every job shares (paths, presets) say nothing about how the jobs differ: keep the rest.
+    common = set.intersection(*(set(r["overrides"].split()) for r in rows))
+    for r in rows:
+        r["overrides"] = " ".join(o for o in r["overrides"].split() if o not in common)
     return rows
 
 
@@ -83,4 +87,4 @@ def print_table(rows: list[dict], title: str = "") -> None:
         table.add_column(col, justify="left" if col in ("job", "overrides") else "right")
     for r in rows:
         table.add_row(*(_fmt(r[c]) for c in COLUMNS))
-    Console().print(table)
+    Console(width=max(Console().width, 140)).print(table)

@@ -1,0 +1,73 @@
+"""The paper's ablation grid as one Hydra multirun (tiny model, a few videos), then `s2i summary`."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from conftest import make_video, run_s2i
+from s2i_core.bench.ablation import as_overrides, compose_config
+
+GRID = ["full", "no_cot", "no_stage1", "no_preserve", "no_pool", "data_20", "data_50"]
+
+
+def test_nested_overrides_flatten_to_hydra_syntax():
+    node = {"template": "flat", "rewriter": {"preserve_check": False}, "writers": ["sharegpt"],
+            "stage1": {"max_steps": 3}, "note": "two words", "limit": None}
+    assert as_overrides(node) == ["template=flat", "rewriter.preserve_check=false", "writers=[sharegpt]",
+                                  "stage1.max_steps=3", "note='two words'", "limit=null"]
+
+
+@pytest.mark.parametrize("experiment", [*GRID, "data_100"])
+def test_every_experiment_composes_and_its_sub_configs_compose(experiment, tmp_path):
+    cfg = compose_config("ablate", [f"experiment={experiment}", "preset=tiny"])
+    gen = compose_config("generate", [f"input={tmp_path}", *as_overrides(cfg.generate), *cfg.extra.generate])
+    train = compose_config("train", [f"data={tmp_path}", *as_overrides(cfg.train), *cfg.extra.train])
+    assert gen.template.impl == ("flat" if experiment == "no_cot" else "hierarchical")
+    assert gen.rewriter.preserve_check is (experiment != "no_preserve")
+    assert train.stage1.enabled is (experiment != "no_stage1")
+    assert train.data_fraction == {"data_20": 0.2, "data_50": 0.5}.get(experiment, 1.0)
+    assert cfg.use_pool is (experiment != "no_pool")
+    assert train.lmm.tiny is True
+
+
+@pytest.mark.slow
+def test_ablation_grid_runs_as_one_multirun_and_summarises(tmp_path):
+    pool, held_out = tmp_path / "pool", tmp_path / "held_out"
+    for i, (source, vf) in enumerate([("testsrc2", None), ("mandelbrot", "gblur=sigma=3"),
+                                      ("smptebars", "noise=alls=40:allf=t")]):
+        make_video(pool / f"p{i}.mp4", source=source, size="96x72", seconds=0.4, vf=vf)
+    for sigma in (0, 3, 8):
+        make_video(held_out / f"b{sigma}.mp4", size="96x72", seconds=0.4, vf=f"gblur=sigma={sigma}" if sigma else None)
+    (held_out / "labels.csv").write_text("path,mos\n" + "".join(f"b{s}.mp4,{-s}\n" for s in (0, 3, 8)))
+    out = tmp_path / "grid"
+    proc = run_s2i("ablate", "-m", "preset=tiny", f"pool={pool}", f"dataset.root={held_out}",
+                   f"labeled={{impl:csv,root:'{held_out}'}}", "+generate.scorers=[sharpness,noise]",
+                   "train.stage1.max_steps=1", "train.stage2.max_steps=1", "bootstrap=0", f"output={out}")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    jobs = {json.loads(p.read_text())["job"]: p.parent for p in out.glob("*/metrics.json")}
+    assert sorted(jobs) == sorted(GRID)
+    # Each experiment changed what its job did, not just its name.
+    metrics = {j: json.loads((d / "metrics.json").read_text()) for j, d in jobs.items()}
+    assert metrics["no_stage1"]["train_stages"] == [2] and metrics["full"]["train_stages"] == [1, 2]
+    assert "sig_records" not in metrics["no_pool"] and metrics["no_pool"]["labeled_videos"] == 3
+    assert metrics["full"]["sig_records"] == 3
+    flat = json.loads((jobs["no_cot"] / "sig" / "records.jsonl").read_text().splitlines()[0])["justification"]
+    deep = json.loads((jobs["full"] / "sig" / "records.jsonl").read_text().splitlines()[0])["justification"]
+    assert len(flat) < len(deep)
+    items = {j: json.loads((d / "train" / "summary.json").read_text())["stages"]["2"]["items"]
+             for j, d in jobs.items() if j in ("full", "data_20", "data_50")}
+    assert items["data_20"] < items["data_50"] < items["full"]
+
+    proc = run_s2i("summary", f"input={out}")
+    assert proc.returncode == 0, proc.stderr
+    with open(out / "summary.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert sorted(r["job"] for r in rows) == sorted(GRID)  # one row per job
+    assert all(r["scored"] == "3" and r["failed"] == "0" for r in rows)
+    assert {r["overrides"] for r in rows} == {f"experiment={j}" for j in GRID}  # shared overrides dropped
+    markdown = (out / "summary.md").read_text()
+    assert markdown.count("\n| ") == len(GRID) + 1
+    assert (out / "summary.png").stat().st_size > 1000
