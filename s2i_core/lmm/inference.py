@@ -19,14 +19,17 @@ from s2i_core.dimensions import LEVELS
 from s2i_core.errors import ConfigError
 from s2i_core.lmm import data as D
 
-SCORE_QUESTION = "How would you rate the overall quality of this video?"
-JUSTIFY_QUESTION = "Describe the quality of this video and rate it."
+# The stage-I "overall" item of `s2i generate` (plugins/templates/writers.py): the tuned model has learned to
+# answer this question with this sentence, so the level word's position is known without generating.
+SCORE_QUESTION = "How is the overall quality of this video?"
+SCORE_ANSWER_PREFIX = "The overall quality of this video is"
+JUSTIFY_QUESTION = "Assess the quality of this video and explain your rating."
 LEVEL_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
 class Scorer:
     def __init__(self, adapter, model, tokenizer, device: str, *, question: str = SCORE_QUESTION,
-                 answer_prefix: str = "", batch_size: int = 4):
+                 answer_prefix: str = SCORE_ANSWER_PREFIX, batch_size: int = 4):
         self.adapter, self.model, self.tokenizer, self.device = adapter, model, tokenizer, device
         self.question, self.answer_prefix, self.batch_size = question, answer_prefix, batch_size
         self.model.eval()
@@ -129,6 +132,7 @@ def load_scorer(path_or_cfg: Any, *, device: str = "auto", registry=None, **opti
                               "`s2i train` writes one under <output>/model")
         with open(settings_file, encoding="utf-8") as fh:
             node = json.load(fh) | {"model": os.path.abspath(str(path_or_cfg))}
+        options = node.pop("score", {}) | options  # the prompt the model was trained to answer
     else:
         node = path_or_cfg
     registry = registry or load_registry()

@@ -7,8 +7,8 @@ import json
 import os
 
 from s2i_core.dimensions import DIMENSIONS, LEVELS
+from s2i_core.lmm.inference import SCORE_ANSWER_PREFIX, SCORE_QUESTION
 
-SCORE_QUESTION = "How would you rate the overall quality of this video?"
 
 
 def write_instructions(folder: str, input_dir: str, videos: dict[str, str], *, dimensions: int = 4) -> str:
@@ -19,15 +19,19 @@ def write_instructions(folder: str, input_dir: str, videos: dict[str, str], *, d
     for v_index, (video, level) in enumerate(sorted(videos.items())):
         for d in DIMENSIONS[:dimensions]:
             stage1.append({"id": f"{video}:{d.name}", "video": video, "conversations": [
-                {"from": "human", "value": f"<video>\nRate this aspect of the video: {d.definition}."},
-                {"from": "gpt", "value": level}]})
+                {"from": "human", "value": f"<video>\nHow is the {d.name} of this video ({d.definition})?"},
+                {"from": "gpt", "value": f"The {d.name} of this video is {level}."}]})
+        stage1.append({"id": f"{video}:overall", "video": video, "conversations": [
+            {"from": "human", "value": f"<video>\n{SCORE_QUESTION}"},
+            {"from": "gpt", "value": f"{SCORE_ANSWER_PREFIX} {level}."}]})
         text = (f"The {DIMENSIONS[0].name} is {level} and the {DIMENSIONS[1].name} is {level}, "
                 f"so the overall quality of this video is {level}.")
         stage2.append({"id": f"{video}:justification", "video": video, "conversations": [
-            {"from": "human", "value": "<video>\nDescribe the quality of this video and rate it."},
+            {"from": "human", "value": "<video>\nAssess the quality of this video and explain your rating."},
             {"from": "gpt", "value": text}]})
-        stage2.append({"id": f"{video}:overall", "video": video, "conversations": [
-            {"from": "human", "value": f"<video>\n{SCORE_QUESTION}"}, {"from": "gpt", "value": level}]})
+        stage2.append({"id": f"{video}:qa", "video": video, "conversations": [
+            {"from": "human", "value": f"<video>\nIs the {DIMENSIONS[0].name} of this video {level}?"},
+            {"from": "gpt", "value": "Yes."}]})
     for name, rows in (("stage1", stage1), ("stage2", stage2)):
         with open(os.path.join(folder, "instructions", f"{name}.jsonl"), "w", encoding="utf-8") as fh:
             fh.writelines(json.dumps(r) + "\n" for r in rows)

@@ -201,6 +201,10 @@ def save_final(cfg, adapter, model, tokenizer, output_dir: str) -> str:
     merged.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     settings = dataclasses.asdict(adapter.config) | {"impl": adapter.family, "model": folder, "tiny": False}
+    if cfg.get("score"):
+        from omegaconf import OmegaConf
+
+        settings["score"] = OmegaConf.to_container(cfg.score, resolve=True)
     with open(os.path.join(folder, "s2i_lmm.json"), "w", encoding="utf-8") as fh:
         json.dump(settings, fh, indent=2)
     return folder
