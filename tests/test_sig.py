@@ -226,3 +226,23 @@ def test_build_s2i_bench_covers_every_dimension_and_overall(registry):
     assert len(items) == 400
     assert {i["dimension"] for i in items} == {d.name for d in DIMENSIONS} | {"overall"}
     assert all(i["question"] and i["reference"] for i in items)
+
+
+def test_llm_rewriter_runs_a_local_transformers_model(registry, tmp_path):
+    import torch
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    from s2i_core.lmm.tokenizer import build_tiny_tokenizer, chatml_template
+
+    tok = build_tiny_tokenizer(["<|im_start|>", "<|im_end|>"], chatml_template("<video>"), eos="<|im_end|>")
+    config = Qwen2Config(vocab_size=len(tok), hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+                         num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=512)
+    torch.manual_seed(0)  # fixed random weights: the same (garbled) reply every run
+    Qwen2ForCausalLM(config).save_pretrained(tmp_path / "tiny")
+    tok.save_pretrained(tmp_path / "tiny")
+    node = {"impl": "llm", "model_path": str(tmp_path / "tiny"), "max_tokens": 8, "temperature": 0.0,
+            "concurrency": 1}
+    texts, stats = rewrite_all(registry.build("rewriter", node), [("a.mp4", "The noise is good.", "0:a")],
+                               tmp_path / "r.jsonl", node)
+    # a random tiny model cannot keep the rating: its rewrite must be rejected and the template text kept
+    assert stats["rejected"] == 1 and texts == {"a.mp4": "The noise is good."}
