@@ -172,8 +172,11 @@ def sample_plan(n: int, sampling: Sampling, keys: np.ndarray) -> tuple[list[int]
     # a spatial frame two after a key frame is a predicted frame (typical quality, not the key frame's
     # better one) that costs three decodes instead of a whole GOP
     spatial_slack = max(0, n // (4 * max(len(spread), 1)))
-    spatial = sorted({min(n - 1, _snap(int(t), keys, spatial_slack, n - 3) + (2 if keys.size else 0))
-                      for t in spread})
+    spatial = set()
+    for t in spread:
+        snapped = _snap(int(t), keys, spatial_slack, n - 3)
+        spatial.add(min(n - 1, snapped + 2) if snapped != t or t in keys else int(t))
+    spatial = sorted(spatial)
     return spatial, run_ranges
 
 

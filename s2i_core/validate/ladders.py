@@ -78,18 +78,6 @@ LADDERS: dict[str, Ladder] = {ladder.dimension: ladder for ladder in (
     Ladder("composition", "off-centre crop, fraction cut", _off_centre),
 )}
 
-# Strengths used to tune the scorers' maps; tests and `s2i validate` may pass others (see conf/validate.yaml).
-TUNING_STRENGTHS: dict[str, tuple[float, ...]] = {
-    "sharpness": (0.6, 1.0, 1.5, 2.2, 3.0), "noise": (4, 8, 14, 22, 32), "motion_blur": (2, 3, 4, 6, 8),
-    "exposure": (0.05, 0.1, 0.18, 0.26, 0.35), "stability": (0.01, 0.02, 0.035, 0.05, 0.07),
-    "contrast": (0.15, 0.3, 0.45, 0.6, 0.75), "color_cast": (0.05, 0.1, 0.18, 0.26, 0.35),
-    "compression": (28, 33, 38, 43, 48), "resolution": (1.5, 2, 2.5, 3, 4),
-    "flicker": (0.01, 0.025, 0.045, 0.07, 0.1), "fluency": (2, 3, 4, 5, 6),
-    "colorfulness": (0.2, 0.4, 0.6, 0.8, 0.95), "lighting": (0.35, 0.55, 0.75, 0.95, 1.15),
-    "composition": (0.1, 0.2, 0.3, 0.4, 0.5),
-}
-
-
 def ffmpeg(*args: str, what: str) -> None:
     proc = subprocess.run(["ffmpeg", "-y", "-hide_banner", "-loglevel", "error", "-nostdin", *args],
                           capture_output=True, text=True, timeout=600)
