@@ -196,3 +196,21 @@ def test_ray_executor_gives_the_same_records_as_the_local_pool(dataset, referenc
     assert len(got) + len(errors) == 8
     for r in got:  # equal-width levels depend on the video alone, so each record matches the full run's
         assert r == expected[r["video"]]
+
+
+def test_balanced_pick_with_one_scorer_flat_template_and_quantile_levels(dataset, tmp_path):
+    out = tmp_path / "balanced"
+    proc = run_s2i("generate", f"input={dataset}", f"output={out}", "balance.n=6", "scorers=[exposure]",
+                   "template=flat", "rewriter=identity", "level_mapper=quantile", "level_mapper.min_videos=3",
+                   "executor.workers=0",
+                   "progress=false")
+    assert proc.returncode == 0, proc.stderr  # unreadable files have no proxy score and are never picked
+    records = read_jsonl(out / "records.jsonl")
+    assert len(records) == 6 and not read_jsonl(out / "errors.jsonl")
+    for r in records:
+        assert set(r["dimensions"]) == {"exposure"} and set(r["groups"]) == {"technical"}  # no aesthetic group
+        assert r["justification"].startswith("Quality ratings of this video:")
+        assert validate_record(r) == []
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["counts"]["videos"] == 6 and "exposure" in manifest["level_mapper"]["thresholds"]
+    assert len({r["dimensions"]["exposure"]["level"] for r in records}) >= 3  # quantiles spread the levels
