@@ -94,7 +94,8 @@ class Scorer:
         return [sum(w * p[lv] for w, lv in zip(LEVEL_WEIGHTS, LEVELS)) for p in self.probabilities(clips)]
 
     # ---- generation -----------------------------------------------------------------------------------------
-    def justify(self, clips, question: str = JUSTIFY_QUESTION, max_new_tokens: int = 256) -> list[str]:
+    def justify(self, clips, question: str = JUSTIFY_QUESTION, max_new_tokens: int = 256,
+                min_new_tokens: int = 0) -> list[str]:
         import torch
 
         texts = []
@@ -102,15 +103,16 @@ class Scorer:
             videos = self._videos(clips[start:start + self.batch_size])
             batch = self._batch(videos, question, [])
             with torch.no_grad():
-                out = self.model.generate(**batch, max_new_tokens=max_new_tokens, do_sample=False,
-                                          pad_token_id=self.tokenizer.pad_token_id)
+                out = self.model.generate(**batch, max_new_tokens=max_new_tokens, min_new_tokens=min_new_tokens,
+                                          do_sample=False, pad_token_id=self.tokenizer.pad_token_id)
             new = out[:, batch["input_ids"].shape[1]:]
             texts += [t.strip() for t in self.tokenizer.batch_decode(new, skip_special_tokens=True)]
         return texts
 
     def score_by_generation(self, clips, max_new_tokens: int = 16) -> list[float | None]:
-        """The slow baseline: generate an answer to the scoring question and parse its last level word."""
-        answers = self.justify(clips, self.question, max_new_tokens)
+        """The slow baseline: generate an answer to the scoring question and parse its last level word.
+        Exactly `max_new_tokens` are generated (a random benchmark model would otherwise stop anywhere)."""
+        answers = self.justify(clips, self.question, max_new_tokens, min_new_tokens=max_new_tokens)
         return [parse_level_score(a) for a in answers]
 
 

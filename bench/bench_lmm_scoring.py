@@ -1,0 +1,93 @@
+"""Level-token scoring (one forward pass, Q-Align style) vs generate-and-parse, same model, same clips.
+
+    .venv/bin/python bench/bench_lmm_scoring.py                 # tiny random Qwen2-VL on CPU
+    .venv/bin/python bench/bench_lmm_scoring.py --lmm llava_onevision --hidden 256 --layers 4 --clips 16
+
+The model is random (no weights are downloaded): throughput depends on the architecture, not on what the
+weights say. Generation is given the length of the trained answer ("The overall quality of this video is
+good.") and, separately, a short justification budget.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+
+def make_clips(folder: Path, count: int) -> list[Path]:
+    paths = []
+    for i in range(count):
+        path = folder / f"clip{i}.mp4"
+        source = ("testsrc2", "mandelbrot", "smptebars")[i % 3]
+        subprocess.run(["ffmpeg", "-y", "-loglevel", "error", "-f", "lavfi", "-i", f"{source}=size=320x240:rate=25",
+                        "-t", "1", "-pix_fmt", "yuv420p", str(path)], check=True)
+        paths.append(path)
+    return paths
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--lmm", default="qwen2_vl")
+    parser.add_argument("--hidden", type=int, default=128)
+    parser.add_argument("--layers", type=int, default=4)
+    parser.add_argument("--frames", type=int, default=8)
+    parser.add_argument("--clips", type=int, default=8)
+    parser.add_argument("--batch", type=int, default=4)
+    parser.add_argument("--justify-tokens", type=int, default=256)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+
+    import torch
+    from rich.console import Console
+    from rich.table import Table
+
+    from s2i_core.lmm.inference import Scorer
+    from s2i_core.lmm.preprocess import sample_frames
+    from s2i_core.lmm.testing import lmm_registry
+
+    device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
+    adapter = lmm_registry().build("lmm_adapter", {
+        "impl": args.lmm, "tiny": True, "tiny_hidden": args.hidden, "tiny_layers": args.layers,
+        "frames": args.frames, "max_pixels": 112 * 112, "tiny_image_size": 112})
+    model, tokenizer = adapter.load(device)
+    scorer = Scorer(adapter, model, tokenizer, device, batch_size=args.batch)
+    answer_len = len(scorer.prefix_ids) + 3  # "<prefix> good." + end of turn: the trained answer's length
+    with tempfile.TemporaryDirectory() as tmp:
+        frames = [sample_frames(str(p), args.frames) for p in make_clips(Path(tmp), args.clips)]
+
+    def timed(fn) -> float:
+        """Best of `--repeats` (the machine may be shared: the best run is the least disturbed one)."""
+        fn(frames[:args.batch])  # warm-up
+        best = float("inf")
+        for _ in range(args.repeats):
+            if device.startswith("cuda"):
+                torch.cuda.synchronize()
+            start = time.perf_counter()
+            fn(frames)
+            if device.startswith("cuda"):
+                torch.cuda.synchronize()
+            best = min(best, time.perf_counter() - start)
+        return args.clips / best
+
+    rows = [("level-token scoring (1 forward)", timed(scorer.score)),
+            (f"generate {answer_len} tokens + parse", timed(lambda c: scorer.score_by_generation(c, answer_len))),
+            (f"generate {args.justify_tokens} tokens + parse",
+             timed(lambda c: scorer.score_by_generation(c, args.justify_tokens)))]
+    table = Table(title=f"{args.lmm} hidden={args.hidden} layers={args.layers} frames={args.frames} "
+                        f"batch={args.batch} clips={args.clips} on {device} "
+                        f"({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)")
+    for col in ("method", "clips/s", "speed-up of level-token scoring"):
+        table.add_column(col)
+    base = rows[0][1]
+    for name, rate in rows:
+        table.add_row(name, f"{rate:.2f}", "—" if rate == base else f"{base / rate:.1f}x")
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    main()
