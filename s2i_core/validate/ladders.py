@@ -105,13 +105,15 @@ def prepare(video: Path, out: Path, seconds: float, max_side: int) -> Source:
 
 
 def detail_centroid(gray: np.ndarray) -> tuple[float, float]:
-    """Centre of mass of gradient energy (independent of the composition scorer it helps to test)."""
-    energy = np.zeros(gray.shape[1:], np.float64)
+    """Centre of mass of the frames' visual weight: smoothed, squared gradient magnitude (where a subject is)."""
+    import cv2
+
+    energy = 0.0
     for frame in gray:
-        gy, gx = np.gradient(frame.astype(np.float64))
-        energy += np.hypot(gx, gy)
+        mag = np.hypot(cv2.Sobel(frame, cv2.CV_32F, 1, 0), cv2.Sobel(frame, cv2.CV_32F, 0, 1))
+        energy = energy + cv2.GaussianBlur(mag, (0, 0), frame.shape[1] / 32) ** 2
     h, w = energy.shape
-    total = max(energy.sum(), 1e-9)
+    total = max(float(energy.sum()), 1e-9)
     return (float(energy.sum(axis=0) @ ((np.arange(w) + 0.5) / w) / total),
             float(energy.sum(axis=1) @ ((np.arange(h) + 0.5) / h) / total))
 
