@@ -20,7 +20,8 @@ from s2i_core.lmm import data as D
 from s2i_core.lmm.adapter import GROUPS
 
 
-def train(cfg: Any, output_dir: str, registry=None) -> dict:
+def train(cfg: Any, output_dir: str, registry=None, model_and_tokenizer=None) -> dict:
+    """Run the enabled stages; `model_and_tokenizer` lets a bench pass a model built at another size."""
     import torch
 
     from s2i_core.lmm import distributed as dist
@@ -31,7 +32,11 @@ def train(cfg: Any, output_dir: str, registry=None) -> dict:
     env = dist.setup(cfg)
     os.makedirs(output_dir, exist_ok=True)
     torch.manual_seed(int(cfg.seed))
-    model, tokenizer = adapter.load(env.device)
+    if model_and_tokenizer is None:
+        model, tokenizer = adapter.load(env.device)
+    else:
+        model, tokenizer = model_and_tokenizer
+        adapter.model_config = model.config
     if cfg.get("gradient_checkpointing", False):
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     model.config.use_cache = False
