@@ -21,7 +21,7 @@ from s2i_core.hydra_bridge import job_output_dir
 from s2i_core.registry import load_registry
 from s2i_core.sig import derive, select
 from s2i_core.sig.fidelity import mapping_fidelity
-from s2i_core.sig.io import Journal, atomic_write_text
+from s2i_core.sig.io import Journal, atomic_write_text, remove_stale_temps
 from s2i_core.sig.progress import progress_bar
 from s2i_core.sig.work import crash_row, proxy_item, score_item
 
@@ -50,6 +50,8 @@ def generate(cfg: DictConfig, output_dir: str | Path | None = None, *, progress:
     rels = [p.relative_to(root).as_posix() for p in select.find_videos(root)]
     rels = select.subset(rels, float(cfg.get("fraction", 1.0)), cfg.get("limit"), int(cfg.seed))
     work = out / ".s2i"
+    if out.exists():
+        remove_stale_temps(out)
     executor = registry.build("executor", cfg.executor)
     try:
         balance_n = int(cfg.get("balance", {}).get("n") or 0)

@@ -28,6 +28,18 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+def remove_stale_temps(folder: str | os.PathLike) -> int:
+    """Delete temp files a killed run left behind (`.<name>.tmp<pid>`); they never replaced a real file."""
+    import re
+
+    pattern, removed = re.compile(r"^\..+\.tmp\d+$"), 0
+    for path in Path(folder).rglob(".*.tmp*"):
+        if path.is_file() and pattern.match(path.name):
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 

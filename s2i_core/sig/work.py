@@ -46,7 +46,8 @@ def score_item(item: tuple[str, str, str]) -> dict:
     try:
         clip = decode_clip(path, sampling_for(scorers))
     except VideoError as exc:
-        return {"video": rel, "ok": False, "error": exc.kind, "message": str(exc)}
+        # Messages name the video relative to input, so errors.jsonl does not depend on where the data sits.
+        return {"video": rel, "ok": False, "error": exc.kind, "message": str(exc).replace(path, rel)}
     except Exception as exc:  # noqa: BLE001 - any decoder failure is this video's error, not the run's
         return {"video": rel, "ok": False, "error": "decode_failed", "message": f"{rel}: {type(exc).__name__}: {exc}"}
     scores = {}
