@@ -8,10 +8,13 @@ from s2i_core.scoring import DimensionScore, ramp
 
 
 class MappedScorer:
-    """A scorer whose score is a linear ramp of one raw measurement between `cfg.bad` and `cfg.good`.
+    """A scorer whose score is `ramp` of one raw measurement between `cfg.bad` (0.1) and `cfg.good` (0.9).
 
-    Subclasses set `dimension` and `unit` and implement `measure(clip) -> float`.
+    Subclasses set `dimension` and `unit` and implement `measure(clip) -> float`. With `log_scale = True`
+    the ramp runs over log(raw), for measurements whose effect is multiplicative (noise sigma).
     """
+
+    log_scale = False
 
     dimension = ""
     unit = ""
@@ -24,7 +27,12 @@ class MappedScorer:
 
     def __call__(self, clip) -> DimensionScore:
         raw = float(self.measure(clip))
-        return DimensionScore(ramp(raw, self.cfg.bad, self.cfg.good), raw, self.unit)
+        if self.log_scale:
+            floor = 1e-6
+            score = ramp(np.log(max(raw, floor)), np.log(max(self.cfg.bad, floor)), np.log(max(self.cfg.good, floor)))
+        else:
+            score = ramp(raw, self.cfg.bad, self.cfg.good)
+        return DimensionScore(score, raw, self.unit)
 
 
 def patches(gray: np.ndarray, size: int = 384, grid: int = 2) -> list[np.ndarray]:

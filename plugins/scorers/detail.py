@@ -62,8 +62,8 @@ class Resolution(MappedScorer):
 
 @dataclass
 class NoiseConfig:
-    bad: float = 8.0  # noise sigma (8-bit grey levels) of heavy grain
-    good: float = 0.8  # sigma of clean footage
+    bad: float = 3.0  # noise sigma (8-bit grey levels) of heavy grain, as it survives compression
+    good: float = 0.3  # sigma of clean footage
     block: int = 16  # the estimate is taken per block of this many pixels
     quantile: float = 0.1  # the flattest blocks show noise, not texture
 
@@ -74,10 +74,12 @@ class Noise(MappedScorer):
     sigma = sqrt(pi/2) / 6 * mean |I * N| with N the 3x3 mask [[1,-2,1],[-2,4,-2],[1,-2,1]], which cancels
     planes and linear ramps. Texture and edges also pass the mask, so sigma is computed per block and the
     `quantile` of the blocks is kept (Lee & Hoppel style). Blocks with clipped luma are skipped (clipping
-    hides noise). raw = sigma (unit: 8-bit grey levels); score ramps from `bad` to `good`.
+    hides noise). raw = sigma (unit: 8-bit grey levels); score ramps over log(sigma) from `bad` to `good`:
+    each doubling of the noise costs the same, and grain that an encoder has half smoothed away (sigma ~1
+    on the flattest blocks) is already plainly visible.
     """
 
-    dimension, unit = "noise", "sigma_8bit"
+    dimension, unit, log_scale = "noise", "sigma_8bit", True
 
     def measure(self, clip) -> float:
         import cv2

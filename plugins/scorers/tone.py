@@ -93,8 +93,8 @@ class ColorfulnessConfig:
 class Colorfulness(MappedScorer):
     """Hasler & Süsstrunk (2003) colourfulness M = sigma_rgyb + 0.3 mu_rgyb, averaged over frames.
 
-    rg = R - G, yb = (R + G) / 2 - B; M = hypot(std rg, std yb) + 0.3 hypot(mean rg, mean yb) on 8-bit RGB
-    (unit: M). Score ramps from `bad` to `good`, so the paper's categories (15 slightly, 33 moderately,
+    rg = R - G, yb = (R + G) / 2 - B; raw = M = hypot(std rg, std yb) + 0.3 hypot(mean rg, mean yb) on 8-bit
+    RGB (unit: M). Score ramps from `bad` to `good`, so the paper's categories (15 slightly, 33 moderately,
     45 averagely, 59 quite colourful) land on rising levels.
     """
 
