@@ -214,3 +214,17 @@ def test_balanced_pick_with_one_scorer_flat_template_and_quantile_levels(dataset
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["counts"]["videos"] == 6 and "exposure" in manifest["level_mapper"]["thresholds"]
     assert len({r["dimensions"]["exposure"]["level"] for r in records}) >= 3  # quantiles spread the levels
+
+
+def test_a_changed_video_is_scored_again_on_rerun(tmp_path):
+    make_video(tmp_path / "in/a.mp4", size="128x96", seconds=0.5)
+    make_video(tmp_path / "in/b.mp4", size="128x96", seconds=0.5)
+    args = ("generate", f"input={tmp_path / 'in'}", f"output={tmp_path / 'out'}", "executor.workers=0",
+            "progress=false", "scorers=[exposure,colorfulness]")
+    run_s2i(*args, check=True)
+    before = {r["video"]: r for r in read_jsonl(tmp_path / "out/records.jsonl")}
+    make_video(tmp_path / "in/a.mp4", size="128x96", seconds=0.5, vf="eq=brightness=-0.6,hue=s=0")
+    run_s2i(*args, check=True)
+    after = {r["video"]: r for r in read_jsonl(tmp_path / "out/records.jsonl")}
+    assert after["b.mp4"] == before["b.mp4"]
+    assert after["a.mp4"]["dimensions"]["exposure"]["score"] < before["a.mp4"]["dimensions"]["exposure"]["score"]

@@ -195,7 +195,7 @@ def test_journal_drops_a_torn_last_line_and_duplicates(tmp_path):
     with open(path, "ab") as fh:
         fh.write(b'{"video": "c", "n"')  # killed mid-write
     done = Journal(path).read()
-    assert done == {"a": {"video": "a", "n": 1}, "b": {"video": "b", "n": 2}}
+    assert done == {"a": {"video": "a", "n": 3}, "b": {"video": "b", "n": 2}}  # a re-scored video: the last
     with Journal(path) as j:
         j.append({"video": "c", "n": 4})
     assert Journal(path).read()["c"]["n"] == 4

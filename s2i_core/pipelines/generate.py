@@ -68,13 +68,18 @@ def generate(cfg: DictConfig, output_dir: str | Path | None = None, *, progress:
             rels = select.balanced_pick(proxies, balance_n)
 
         # (2) phase 1: score what the journal does not hold yet
+        # Scores are reused only for the same input folder, scorer config and scorer plugin versions, and only
+        # while a file's size and mtime are unchanged (its `stamp`).
         scorers_json = json.dumps(scorer_nodes, sort_keys=True)
-        fingerprint = hashlib.sha256(scorers_json.encode()).hexdigest()[:12]
+        scorer_versions = sorted({str(e.provider) for e in registry.entries("scorer").values()})
+        fingerprint = hashlib.sha256(f"{root}\n{scorers_json}\n{scorer_versions}".encode()).hexdigest()[:12]
         journal = Journal(work / f"scores-{fingerprint}.jsonl")
         done = journal.read()
-        todo = [(str(root / r), r, scorers_json) for r in rels if r not in done]
+        stamps = {r: _stamp(root / r) for r in rels}
+        todo = [(str(root / r), r, scorers_json) for r in rels if done.get(r, {}).get("stamp") != stamps[r]]
         with journal, progress_bar(show, "scoring videos", len(rels), completed=len(rels) - len(todo)) as advance:
             for row in executor.imap_unordered(score_item, todo, fn_crash=crash_row):
+                row["stamp"] = stamps[row["video"]]
                 journal.append(row)
                 done[row["video"]] = row
                 advance()
@@ -111,6 +116,11 @@ def generate(cfg: DictConfig, output_dir: str | Path | None = None, *, progress:
     # The manifest goes last: its presence means every other file of this run is complete.
     atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return manifest
+
+
+def _stamp(path: Path) -> str:
+    st = path.stat()
+    return f"{st.st_size}:{st.st_mtime_ns}"
 
 
 def _by_kind(errors: list[dict]) -> dict[str, int]:

@@ -64,7 +64,8 @@ class Journal:
         self._fh = None
 
     def read(self) -> dict[str, dict]:
-        """Finished entries by key. A torn last line (killed mid-write) is dropped; a repeated key keeps the first."""
+        """Finished entries by key. A torn last line (killed mid-write) is dropped; a repeated key keeps the last
+        (a video is only scored again when its file changed)."""
         done: dict[str, dict] = {}
         if not self.path.exists():
             return done
@@ -78,7 +79,7 @@ class Journal:
             except ValueError:
                 continue  # torn write: the video is simply redone
             if isinstance(row, dict) and self.key in row:
-                done.setdefault(row[self.key], row)
+                done[row[self.key]] = row
         if data and not data.endswith(b"\n"):
             # Cut the torn tail so the next append starts on a fresh line.
             with open(self.path, "r+b") as fh:
