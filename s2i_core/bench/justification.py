@@ -37,6 +37,29 @@ def load_answers(path: str | Path) -> dict[str, str]:
     return answers
 
 
+def answer_with_model(items: list[dict], model: str, videos: str | None, path: Path, *,
+                      max_new_tokens: int = 256) -> dict[str, str]:
+    """Answers of a tuned LMM (greedy decoding), written to `path` so the judged text can be inspected."""
+    from rich.progress import track
+
+    from s2i_core.lmm.inference import load_scorer
+
+    if not videos:
+        raise ConfigError("answering with model= needs videos=<folder the bench's video paths are relative to>")
+    missing = sorted({i["video"] for i in items if not (Path(videos) / i["video"]).is_file()})
+    if missing:
+        raise ConfigError(f"{len(missing)} bench video(s) not under {videos!r}, e.g. {missing[0]!r}")
+    scorer = load_scorer(model)
+    answers = {}
+    for item in track(items, description="answering", transient=True):
+        text = scorer.justify([str(Path(videos) / item["video"])], question=item["question"],
+                              max_new_tokens=max_new_tokens)[0]
+        answers[str(item["id"])] = text
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps({"id": k, "answer": v}) + "\n" for k, v in answers.items()))
+    return answers
+
+
 def run(items: list[dict], answers: dict[str, str], judge, *, repeats: int = 1, seed: int = 0,
         out: Path | None = None) -> dict:
     from rich.progress import track

@@ -44,12 +44,17 @@ def justification(cfg: DictConfig, out: Path) -> int:
 
     if not cfg.bench_file:
         raise ConfigError("task=justification needs bench_file=<S2I-Bench .jsonl> (task=build writes one)")
-    if not cfg.answers:
-        raise ConfigError("task=justification needs answers=<.jsonl of {id, answer}>")
     items = bench.read_jsonl(cfg.bench_file, "bench file")
+    if cfg.answers:
+        answers = bench.load_answers(cfg.answers)
+    elif cfg.model:
+        answers = bench.answer_with_model(items, cfg.model, cfg.videos, out / "answers.jsonl",
+                                          max_new_tokens=int(cfg.max_new_tokens))
+    else:
+        raise ConfigError("task=justification needs answers=<.jsonl of {id, answer}> or model=<tuned model dir> "
+                          "with videos=<folder the bench's video paths are relative to>")
     judge = load_registry().build("judge", cfg.judge)
-    summary = bench.run(items, bench.load_answers(cfg.answers), judge, repeats=int(cfg.repeats),
-                        seed=int(cfg.seed), out=out)
+    summary = bench.run(items, answers, judge, repeats=int(cfg.repeats), seed=int(cfg.seed), out=out)
     bench.print_summary(summary)
     print(f"-> {out}")
     return 1 if summary["failed"] else 0
