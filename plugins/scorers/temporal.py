@@ -47,7 +47,7 @@ def duplicate_mask(diffs: np.ndarray, reach: int = 6) -> np.ndarray:
 
 @dataclass
 class FlickerConfig:
-    bad: float = 8.0  # RMS frame-to-frame brightness jitter (grey levels) of strong flicker
+    bad: float = 8.0  # robust sigma of frame-to-frame brightness jitter (grey levels) of strong flicker
     good: float = 0.5
     grid: int = 8
 
@@ -59,8 +59,8 @@ class Flicker(MappedScorer):
     blocks of the block-mean change, so moving objects (which change some blocks up and others down) cancel
     and a global brightness step remains; only the flatter half of the blocks is used, as motion moves their
     means least. A fade changes brightness steadily; flicker alternates, so
-    raw = RMS of the change of those steps / sqrt(2) over all transitions (unit: grey levels). Score ramps
-    from `bad` to `good`.
+    raw = robust standard deviation (1.4826 x median absolute value) of the change of those steps / sqrt(2)
+    over all transitions (unit: grey levels). Score ramps from `bad` to `good`.
     """
 
     dimension, unit = "flicker", "brightness_jitter_8bit"
@@ -80,7 +80,9 @@ class Flicker(MappedScorer):
             jitter.append(np.diff(steps) / np.sqrt(2))
         if not jitter:
             return 0.0
-        return float(np.sqrt(np.mean(np.concatenate(jitter) ** 2)))
+        # robust sigma (1.4826 * median |x|): flicker persists over most transitions, while a scene cut or a
+        # camera flash is one step that an RMS would take for flicker
+        return float(1.4826 * np.median(np.abs(np.concatenate(jitter))))
 
 
 @dataclass

