@@ -246,3 +246,14 @@ def test_llm_rewriter_runs_a_local_transformers_model(registry, tmp_path):
                                tmp_path / "r.jsonl", node)
     # a random tiny model cannot keep the rating: its rewrite must be rejected and the template text kept
     assert stats["rejected"] == 1 and texts == {"a.mp4": "The noise is good."}
+
+
+def test_template_rewriter_level_drift_is_caught_by_the_preserve_check(registry, tmp_path):
+    text = "Noise: good. Sharpness: poor. Overall: fair. " * 3
+    items = [(f"{i}.mp4", text, f"0:{i}") for i in range(40)]
+    checked = {"impl": "template", "level_drift": 0.3}
+    texts, stats = rewrite_all(registry.build("rewriter", checked), items, tmp_path / "a.jsonl", checked)
+    assert stats["rejected"] > 30 and all(level_words(t) == level_words(text) for t in texts.values())
+    off = {**checked, "preserve_check": False}
+    texts, stats = rewrite_all(registry.build("rewriter", off), items, tmp_path / "b.jsonl", off)
+    assert stats["unchecked"] == 40 and sum(level_words(t) != level_words(text) for t in texts.values()) > 30

@@ -16,6 +16,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 
+from s2i_core.dimensions import LEVELS
 from s2i_core.errors import ConfigError
 from s2i_core.specs import NoConfig, RewriterSpec
 
@@ -43,18 +44,32 @@ SWAPS = (
 @dataclass
 class TemplateRewriterConfig:
     preserve_check: bool = True
+    # Offline stand-in for an unconstrained paraphraser: each level word moves to a neighbouring level with this
+    # probability (0 = never). With preserve_check=true such rewrites are rejected; with false they are kept,
+    # which reproduces the paper's "without rating preservation" ablation without an LLM.
+    level_drift: float = 0.0
 
 
 class TemplateRewriter:
     """Offline paraphrase by seeded phrase substitution (each occurrence drawn independently)."""
 
     def __init__(self, cfg: TemplateRewriterConfig):
-        self.preserve_check = cfg.preserve_check
+        if not 0.0 <= cfg.level_drift <= 1.0:
+            raise ConfigError(f"rewriter.level_drift={cfg.level_drift}: must be in [0, 1]")
+        self.cfg, self.preserve_check = cfg, cfg.preserve_check
 
     def rewrite(self, text: str, rng) -> str:
         for phrase, options in SWAPS:
             text = re.sub(re.escape(phrase), lambda _m, o=options: rng.choice(o), text)
+        if self.cfg.level_drift > 0:
+            text = re.sub(r"\b(" + "|".join(LEVELS) + r")\b", lambda m: self._drift(m.group(1), rng), text)
         return text
+
+    def _drift(self, level: str, rng) -> str:
+        if rng.random() >= self.cfg.level_drift:
+            return level
+        i = LEVELS.index(level)
+        return LEVELS[rng.choice([j for j in (i - 1, i + 1) if 0 <= j < len(LEVELS)])]
 
 
 PROMPT = ("Rewrite the following assessment of a video's quality in different words, keeping its meaning. "
