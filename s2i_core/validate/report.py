@@ -8,9 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
-from s2i_core.validate.checks import L_THRESHOLD, Check, crosstalk
-from s2i_core.validate.runner import Results
 from s2i_core.dimensions import BY_NAME
+from s2i_core.validate.checks import L_THRESHOLD, Check, crosstalk
+from s2i_core.validate.ladders import LADDERS
+from s2i_core.validate.runner import Results
 
 
 def print_table(checks: list[Check], console=None) -> None:
@@ -59,13 +60,18 @@ def plot(results: Results, out: Path) -> Path:
         if name in results.dimensions:
             for c, clip in enumerate(results.clips):
                 ax.plot(x, results.own(c, name), marker="o", label=clip)
-        ax.set_title(name, fontsize=9)
+        ax.set_title(f"{name}: {LADDERS[name].distortion}", fontsize=8)
         ax.set_ylim(-0.02, 1.02)
         ax.tick_params(labelsize=7)
+        if i == 0:
+            ax.legend(fontsize=6)
     ax = fig.add_subplot(grid[:, cols:])
-    drops = crosstalk(results)
+    # columns in ladder order, so a good scorer set shows a red diagonal and little else
+    order = [d for d in results.ladders if d in results.dimensions]
+    order += [d for d in results.dimensions if d not in order]
+    drops = crosstalk(results)[:, [results.dimensions.index(d) for d in order]]
     im = ax.imshow(drops, cmap="RdBu_r", vmin=-1, vmax=1)
-    ax.set_xticks(np.arange(len(results.dimensions)), results.dimensions, rotation=90, fontsize=7)
+    ax.set_xticks(np.arange(len(order)), order, rotation=90, fontsize=7)
     ax.set_yticks(np.arange(n), [f"{name} ladder" for name in results.ladders], fontsize=7)
     ax.set_title("score drop from pristine (rows: distortion, columns: scorer)", fontsize=9)
     fig.colorbar(im, ax=ax, fraction=0.04)
