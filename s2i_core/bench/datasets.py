@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from s2i_core.errors import ConfigError
-
-VIDEO_SUFFIXES = (".mp4", ".mkv", ".webm", ".avi", ".mov", ".m4v", ".mpg", ".mpeg", ".ts", ".flv", ".3gp", ".y4m")
+from s2i_core.sig.select import VIDEO_SUFFIXES
 
 
 @dataclass(frozen=True)
@@ -41,7 +40,7 @@ def locate(folder: Path, name: str) -> Path:
     path = folder / name
     if path.suffix.lower() in VIDEO_SUFFIXES:
         return path
-    for suffix in VIDEO_SUFFIXES:
+    for suffix in sorted(VIDEO_SUFFIXES):  # sorted: the same file wins in every process
         if (candidate := folder / f"{name}{suffix}").exists():
             return candidate
     return folder / f"{name}.mp4"
