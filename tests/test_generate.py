@@ -151,7 +151,7 @@ def test_sigkill_mid_run_then_rerun_equals_an_uninterrupted_run(dataset, referen
         proc.wait()
         mid_way += 0 < _journal_lines(out) < total
     assert mid_way >= 1, "no kill landed while videos were being scored"
-    final = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    final = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
     assert final.returncode == 1, final.stderr
     for name in DATASET_FILES:
         assert (out / name).read_bytes() == (ref / name).read_bytes(), name

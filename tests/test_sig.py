@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from s2i_plugins.templates import phrases
 
 from s2i_core.dimensions import BY_NAME, DIMENSIONS, LEVELS
 from s2i_core.registry import load_registry
@@ -15,7 +17,6 @@ from s2i_core.sig import select
 from s2i_core.sig.io import Journal
 from s2i_core.sig.records import Aggregation, group_scores, validate_record
 from s2i_core.sig.rewrite import level_words, rewrite_all
-from s2i_plugins.templates import phrases
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +24,8 @@ def registry():
     return load_registry()
 
 
-def make_record(scores: dict[str, float], mapper, agg=Aggregation(), video="v.mp4") -> dict:
+def make_record(scores: dict[str, float], mapper, agg: Aggregation | None = None, video="v.mp4") -> dict:
+    agg = agg or Aggregation()
     groups = group_scores(scores, agg)
     overall = agg.overall_score(groups)
     return {"video": video, "meta": {"width": 1, "height": 1, "fps": 1.0, "frames": 1, "duration_s": 1.0},
@@ -130,7 +132,7 @@ class _ChatHandler(BaseHTTPRequestHandler):
 
     calls = 0
 
-    def do_POST(self):  # noqa: N802 - http.server's naming
+    def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         assert self.path == "/v1/chat/completions" and body["messages"][0]["role"] == "user"
         text = body["messages"][0]["content"].split("\n\n", 1)[1]
@@ -206,7 +208,7 @@ def test_balanced_pick_spreads_over_the_proxy_range():
     picked = select.balanced_pick(proxies, 5)
     values = sorted(proxies[p] for p in picked)
     assert len(picked) == 5 and values[0] == 0.0 and values[-1] == proxies["99.mp4"]
-    assert all(b - a > 0.1 for a, b in zip(values, values[1:]))
+    assert all(b - a > 0.1 for a, b in itertools.pairwise(values))
 
 
 def test_subset_is_seeded_and_stable():

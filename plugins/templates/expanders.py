@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from s2i_plugins.templates.phrases import name_of
+
 from s2i_core.dimensions import BY_NAME, LEVELS
 from s2i_core.specs import ExpanderSpec
-from s2i_plugins.templates.phrases import name_of
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from s2i_core.dimensions import DIMENSIONS, BY_NAME
+from s2i_core.dimensions import BY_NAME, DIMENSIONS
 from s2i_core.specs import CotTemplateSpec
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from s2i_plugins.templates import phrases as P
+
 from s2i_core.dimensions import GROUPS, level_index
 from s2i_core.specs import CotTemplateSpec
-from s2i_plugins.templates import phrases as P
 
 
 @dataclass

@@ -9,8 +9,8 @@ from s2i_core.dimensions import BY_NAME, DIMENSIONS
 OPENINGS = (
     "Let me assess the quality of this video step by step, from individual aspects to the overall impression.",
     "I will go through the quality aspects one at a time, then group them, then conclude.",
-    "To judge this video, I first look at each quality aspect, then at the technical and aesthetic sides, "
-    "and finally at the whole.",
+    ("To judge this video, I first look at each quality aspect, then at the technical and aesthetic sides, "
+     "and finally at the whole."),
     "Let me reason from local details to the global picture.",
     "I examine the clip aspect by aspect before forming an overall view.",
     "Starting from the low-level aspects and working up to an overall verdict:",

@@ -15,10 +15,11 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
+from s2i_plugins.templates.phrases import name_of
+
 from s2i_core.dimensions import BY_NAME, DIMENSIONS, GROUPS
 from s2i_core.sig.io import atomic_write_bytes, atomic_write_jsonl, atomic_write_text
 from s2i_core.specs import NoConfig, WriterSpec
-from s2i_plugins.templates.phrases import name_of
 
 ASK_JUSTIFY = (
     "Assess the quality of this video and explain your rating.",

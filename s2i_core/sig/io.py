@@ -61,7 +61,7 @@ class Journal:
     def __init__(self, path: str | os.PathLike, key: str = "video"):
         self.path, self.key = Path(path), key
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = None
+        self._fh = None  # opened on first append, kept open: one fsync per line, not one open
 
     def read(self) -> dict[str, dict]:
         """Finished entries by key. A torn last line (killed mid-write) is dropped; a repeated key keeps the last
@@ -96,7 +96,7 @@ class Journal:
     def close(self) -> None:
         if self._fh is not None:
             self._fh.close()
-            self._fh = None
+            self._fh = None  # opened on first append, kept open: one fsync per line, not one open
 
     def __enter__(self) -> Journal:
         return self

@@ -20,8 +20,15 @@ def progress_bar(show: bool, label: str, total: int, completed: int = 0, every_s
         yield advance
         console.print(f"{label}: {state['done']}/{total} done", highlight=False)
         return
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn,
-                               TimeElapsedColumn, TimeRemainingColumn)
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
     from rich.text import Text
 
     class Rate(ProgressColumn):

@@ -84,8 +84,8 @@ def _examples(records: list[dict], n: int) -> list[dict]:
 
 def write_report(out: Path, root: Path, records: list[dict], manifest: dict, examples: int = 6) -> None:
     e = html.escape
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>S2I generation report</title>"
-             f"<style>{CSS}</style></head><body><h1>S2I generation report</h1>"]
+    parts = [(f"<!doctype html><html><head><meta charset='utf-8'><title>S2I generation report</title>"
+              f"<style>{CSS}</style></head><body><h1>S2I generation report</h1>")]
     c = manifest["counts"]
     parts.append(f"<p>input <code>{e(manifest['input'])}</code>: {c['videos']} videos, {c['records']} records, "
                  f"{c['errors']} errors, {c['qa']} QA pairs; level mapper <b>{e(manifest['level_mapper']['impl'])}"

@@ -49,7 +49,7 @@ def rewrite_all(rewriter, items: list[tuple[str, str, str]], journal_path, rewri
             return video, done[key]["text"]
         try:
             reply = rewriter.rewrite(text, random.Random(seed))
-        except Exception as exc:  # noqa: BLE001 - one failed rewrite keeps the template text, never the run
+        except Exception as exc:
             if type(exc).__name__ != "RewriteFailed":
                 raise
             return video, None
