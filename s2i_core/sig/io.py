@@ -96,7 +96,7 @@ class Journal:
     def close(self) -> None:
         if self._fh is not None:
             self._fh.close()
-            self._fh = None  # opened on first append, kept open: one fsync per line, not one open
+            self._fh = None
 
     def __enter__(self) -> Journal:
         return self
