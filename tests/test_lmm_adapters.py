@@ -128,3 +128,20 @@ def test_frames_are_sampled_evenly(clip_path):
     frames = sample_frames(clip_path, 4)
     assert isinstance(frames, Frames) and frames.pixels.shape == (4, 120, 160, 3)
     assert frames.indices[0] == 0 and np.all(np.diff(frames.times) > 0)
+
+
+@pytest.mark.parametrize("name", ADAPTERS)
+def test_train_config_composes_for_every_adapter(name):
+    from s2i_core.lmm.testing import compose, tiny_overrides
+
+    cfg = compose("train", tiny_overrides(name) + ["data=/nowhere", "stage2.lora_r=8", "stage1.enabled=false"])
+    assert cfg.lmm.impl == name and cfg.lmm.tiny and cfg.stage2.lora_r == 8 and not cfg.stage1.enabled
+    assert cfg.data_fraction == 1.0 and cfg.seed == 0
+
+
+def test_missing_data_names_the_file(tmp_path):
+    from s2i_core.errors import ConfigError
+    from s2i_core.lmm.data import load_items
+
+    with pytest.raises(ConfigError, match="manifest.json is missing"):
+        load_items(str(tmp_path), 1)
