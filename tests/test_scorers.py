@@ -202,3 +202,17 @@ def test_pyiqa_scorer_wiring(tmp_path):
         pytest.skip("pyiqa (needs torchvision) is not installed; its import is skipped")
     with pytest.raises(Exception):
         REGISTRY.build("scorer", {"impl": "pyiqa", "path": str(weights)})  # garbage weights must not load
+
+
+def test_fluency_tells_a_scene_cut_from_stutter(tmp_path):
+    from conftest import ffmpeg
+
+    cut = tmp_path / "cut.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25:duration=0.8", "-f", "lavfi", "-i",
+           "mandelbrot=size=160x120:rate=25", "-filter_complex", "[1]trim=duration=0.8,negate[b];[0][b]concat=n=2",
+           "-c:v", "libx264", "-pix_fmt", "yuv420p", str(cut))
+    stutter = make_video(tmp_path / "stutter.mp4", size="160x120", seconds=1.6, vf="framestep=3,fps=25")
+    fluency = REGISTRY.build("scorer", "fluency")
+    whole = Sampling(spatial_frames=2, temporal_runs=1, run_length=40)
+    assert fluency(decode_clip(cut, whole)).score > 0.85
+    assert fluency(decode_clip(stutter, whole)).score < 0.3

@@ -10,6 +10,7 @@ from s2i_core.specs import ScorerSpec
 from s2i_plugins.scorers.common import MappedScorer
 
 MOTION_FLOOR = 0.6  # mean |frame difference| (grey levels) below which a run is treated as still
+CUT_LEVEL = 25.0  # mean |frame difference| above which a transition is a scene cut
 
 
 def _shrink(run: np.ndarray, max_side: int) -> np.ndarray:
@@ -31,6 +32,11 @@ def frame_differences(clip) -> list[np.ndarray]:
     return cache["diffs"]
 
 
+def scene_cuts(diffs: np.ndarray) -> np.ndarray:
+    """Transitions that change most of the picture: an edit, neither motion nor a dropped frame."""
+    return diffs > max(CUT_LEVEL, 6 * float(np.median(diffs)) if diffs.size else 0.0)
+
+
 def duplicate_mask(diffs: np.ndarray, reach: int = 6) -> np.ndarray:
     """Transitions that repeat the previous frame: far less change than the motion around them.
 
@@ -38,8 +44,9 @@ def duplicate_mask(diffs: np.ndarray, reach: int = 6) -> np.ndarray:
     does not make ordinary motion look frozen, and heavy stutter (one real change in six) is still caught.
     """
     mask = np.zeros(diffs.shape, bool)
+    usable = np.where(scene_cuts(diffs), 0.0, diffs)  # a cut is not the motion to compare with
     for t in range(diffs.size):
-        around = np.concatenate([diffs[max(0, t - reach):t], diffs[t + 1:t + 1 + reach]])
+        around = np.concatenate([usable[max(0, t - reach):t], usable[t + 1:t + 1 + reach]])
         reference = around.max() if around.size else 0.0
         mask[t] = reference >= MOTION_FLOOR and diffs[t] < 0.25 * reference
     return mask
@@ -97,7 +104,8 @@ class Fluency(MappedScorer):
 
     In each run with motion, a transition changing less than a fifth of the run's 90th-percentile change
     repeats its frame; one changing more than `jump` times the median of the moving transitions skips
-    frames. raw = irregular transitions / all transitions (unit: fraction); still runs count as regular.
+    frames; a scene cut (more than 25 grey levels and 6x the median change) is an edit and counts as
+    regular. raw = irregular transitions / all transitions (unit: fraction); still runs count as regular.
     Score ramps from `bad` to `good`.
     """
 
@@ -108,11 +116,11 @@ class Fluency(MappedScorer):
         for diffs in frame_differences(clip):
             if diffs.size < 2:
                 continue
-            dup = duplicate_mask(diffs)
-            moving = diffs[~dup]
+            dup, cuts = duplicate_mask(diffs), scene_cuts(diffs)
+            moving = diffs[~dup & ~cuts]
             jumps = np.zeros(diffs.shape, bool)
             if moving.size >= 3:
-                jumps = (diffs > self.cfg.jump * np.median(moving)) & (diffs > 4 * MOTION_FLOOR)
+                jumps = (diffs > self.cfg.jump * np.median(moving)) & (diffs > 4 * MOTION_FLOOR) & ~cuts
             irregular += int(dup.sum() + jumps.sum())
             total += diffs.size
         return irregular / total if total else 0.0
