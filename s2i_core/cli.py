@@ -60,6 +60,9 @@ def run_hydra_command(command: str, overrides: list[str]) -> int:
     register_configs(registry)
     module = importlib.import_module(f"s2i_core.pipelines.{command}")
     overrides = _positional_to_override(getattr(module, "POSITIONAL", None), overrides)
+    # Command flags a user would type (`s2i assess v.mp4 --json`) become the override they stand for.
+    flags = getattr(module, "FLAGS", {})
+    overrides = [flags.get(arg, arg) for arg in overrides]
     check_plugin_overrides(registry, overrides)
     codes: list[int] = []
 

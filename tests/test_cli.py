@@ -50,3 +50,13 @@ def test_multirun_jobs_write_separate_output_folders(tmp_path):
         assert len(records) == 2
         seen.append(sorted(records[0]["dimensions"]))
     assert seen == [["exposure"], ["colorfulness"]]
+
+
+def test_assess_positional_video_and_json_flag():
+    from importlib.resources import files
+
+    sample = files("s2i_core") / "samples" / "pristine.mp4"
+    proc = run_s2i("assess", str(sample), "--json", check=True)
+    record = json.loads(proc.stdout)
+    assert record["video"].endswith("pristine.mp4") and record["overall"]["level"] in (
+        "bad", "poor", "fair", "good", "excellent")

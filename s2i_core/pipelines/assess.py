@@ -1,4 +1,4 @@
-"""Assess one video: scores, levels and the justification, for a person (json=true: the record as JSON)."""
+"""Assess one video: scores, levels and the justification, for a person (--json or json=true: the record as JSON)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from s2i_core.sig import derive
 from s2i_core.sig.work import score_item
 
 POSITIONAL = "video"
+FLAGS = {"--json": "json=true"}
 
 
 def assess(cfg: DictConfig) -> dict:
