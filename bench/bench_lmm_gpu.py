@@ -28,7 +28,7 @@ def matmul_peak_tflops(device: str, n: int = 8192, iters: int = 30) -> float:
     for _ in range(iters):
         a @ b
     _sync(device)
-    return 2 * n ** 3 * iters / (time.perf_counter() - start) / 1e12
+    return 2 * n**3 * iters / (time.perf_counter() - start) / 1e12
 
 
 def _sync(device: str) -> None:
@@ -44,11 +44,14 @@ def build_model(adapter, tokenizer, arch: dict, device: str):
 
     from s2i_core.lmm.adapter import resolve_attn
 
-    text = arch["text"] | {"rope_parameters": {"rope_type": "default", "rope_theta": 1e6,
-                                               "mrope_section": arch["mrope"]},
-                           "eos_token_id": tokenizer.eos_token_id, "pad_token_id": tokenizer.pad_token_id}
-    config = Qwen2VLConfig(text_config=text, vision_config=arch["vision"], tie_word_embeddings=True,
-                           **adapter._token_ids(tokenizer))
+    text = arch["text"] | {
+        "rope_parameters": {"rope_type": "default", "rope_theta": 1e6, "mrope_section": arch["mrope"]},
+        "eos_token_id": tokenizer.eos_token_id,
+        "pad_token_id": tokenizer.pad_token_id,
+    }
+    config = Qwen2VLConfig(
+        text_config=text, vision_config=arch["vision"], tie_word_embeddings=True, **adapter._token_ids(tokenizer)
+    )
     config._attn_implementation = resolve_attn("auto", device)
     torch.manual_seed(0)
     model = Qwen2VLForConditionalGeneration(config)
@@ -66,7 +69,9 @@ def param_counts(model, adapter) -> dict:
     return out
 
 
-def model_flops_per_s(result: dict, counts: dict, arch: dict, video_fraction: float, seq: int, stage: int) -> float:
+def model_flops_per_s(
+    result: dict, counts: dict, arch: dict, video_fraction: float, seq: int, stage: int
+) -> float:
     tokens_s = result["tokens_per_s"]
     layers, hidden = arch["text"]["num_hidden_layers"], arch["text"]["hidden_size"]
     attn_fwd = 4 * layers * seq * hidden
@@ -87,10 +92,12 @@ def hf_trainer_tokens_per_s(adapter, tokenizer, arch, items, cache, device: str,
 
     model = build_model(adapter, tokenizer, arch, device).float()
     set_trainable(model, adapter, ["vision", "projector"], lora=False)
-    examples = [D.encode(adapter, tokenizer, D.to_messages(it.conversations), cache.get(it.video))
-                for it in items]
-    tokens = sum(len(e["input_ids"]) for e in examples[:batch * steps]) if len(examples) >= batch * steps else \
-        sum(len(examples[i % len(examples)]["input_ids"]) for i in range(batch * steps))
+    examples = [D.encode(adapter, tokenizer, D.to_messages(it.conversations), cache.get(it.video)) for it in items]
+    tokens = (
+        sum(len(e["input_ids"]) for e in examples[: batch * steps])
+        if len(examples) >= batch * steps
+        else sum(len(examples[i % len(examples)]["input_ids"]) for i in range(batch * steps))
+    )
 
     class Items(torch.utils.data.Dataset):
         def __len__(self):
@@ -100,11 +107,22 @@ def hf_trainer_tokens_per_s(adapter, tokenizer, arch, items, cache, device: str,
             return examples[i % len(examples)]
 
     with tempfile.TemporaryDirectory() as tmp:
-        args = TrainingArguments(output_dir=tmp, per_device_train_batch_size=batch, max_steps=steps,
-                                 report_to=[], save_strategy="no", logging_strategy="no",
-                                 remove_unused_columns=False, use_cpu=device != "cuda")
-        trainer = Trainer(model=model, args=args, train_dataset=Items(),
-                          data_collator=lambda ex: D.collate(adapter, tokenizer, ex))
+        args = TrainingArguments(
+            output_dir=tmp,
+            per_device_train_batch_size=batch,
+            max_steps=steps,
+            report_to=[],
+            save_strategy="no",
+            logging_strategy="no",
+            remove_unused_columns=False,
+            use_cpu=device != "cuda",
+        )
+        trainer = Trainer(
+            model=model,
+            args=args,
+            train_dataset=Items(),
+            data_collator=lambda ex: D.collate(adapter, tokenizer, ex),
+        )
         output = trainer.train()
     del model, trainer
     if device == "cuda":
@@ -114,10 +132,10 @@ def hf_trainer_tokens_per_s(adapter, tokenizer, arch, items, cache, device: str,
 
 def gpu_run(args) -> None:
     import torch
+    from bench_lmm_train import QWEN2_VL_2B, make_data, stage_table
     from rich.console import Console
     from rich.table import Table
 
-    from bench_lmm_train import QWEN2_VL_2B, make_data, stage_table
     from s2i_core.lmm import data as D
     from s2i_core.lmm.testing import compose, lmm_registry
     from s2i_core.lmm.trainer import train
@@ -131,18 +149,46 @@ def gpu_run(args) -> None:
     arch = dict(QWEN2_VL_2B, mrope=[16, 24, 24])
     frames, size, steps, batch = 16, "640x480", args.steps, args.batch
     if smoke:
-        arch = dict(text=dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
-                              num_key_value_heads=2, vocab_size=1024, max_position_embeddings=8192),
-                    vision=dict(depth=2, embed_dim=64, hidden_size=64, num_heads=4, mlp_ratio=2, patch_size=14,
-                                spatial_merge_size=2, temporal_patch_size=2), mrope=[2, 3, 3])
+        arch = {
+            "text": {
+                "hidden_size": 64,
+                "intermediate_size": 128,
+                "num_hidden_layers": 2,
+                "num_attention_heads": 4,
+                "num_key_value_heads": 2,
+                "vocab_size": 1024,
+                "max_position_embeddings": 8192,
+            },
+            "vision": {
+                "depth": 2,
+                "embed_dim": 64,
+                "hidden_size": 64,
+                "num_heads": 4,
+                "mlp_ratio": 2,
+                "patch_size": 14,
+                "spatial_merge_size": 2,
+                "temporal_patch_size": 2,
+            },
+            "mrope": [2, 3, 3],
+        }
         frames, size = 4, "160x120"
     peak = matmul_peak_tflops(device)
     registry = lmm_registry()
     with tempfile.TemporaryDirectory() as tmp:
         data = make_data(Path(tmp), 4, 2.0, size)
-        overrides = ["lmm=qwen2_vl", "lmm.tiny=true", f"lmm.frames={frames}", f"device={device}",
-                     f"data={data}", f"output={tmp}/out", f"stage1.max_steps={steps}", f"stage2.max_steps={steps}",
-                     f"batch_size={batch}", "save_every=1000000", "gradient_checkpointing=true"]
+        overrides = [
+            "lmm=qwen2_vl",
+            "lmm.tiny=true",
+            f"lmm.frames={frames}",
+            f"device={device}",
+            f"data={data}",
+            f"output={tmp}/out",
+            f"stage1.max_steps={steps}",
+            f"stage2.max_steps={steps}",
+            f"batch_size={batch}",
+            "save_every=1000000",
+            "gradient_checkpointing=true",
+        ]
         cfg = compose("train", overrides, registry)
         adapter = registry.build("lmm_adapter", cfg.lmm)
         tokenizer = adapter.tiny_tokenizer()
@@ -159,16 +205,25 @@ def gpu_run(args) -> None:
         if device == "cuda":
             torch.cuda.empty_cache()
         hf = hf_trainer_tokens_per_s(adapter, tokenizer, arch, items, cache, device, batch, steps)
-    console.print(stage_table(f"Qwen2-VL {'smoke' if smoke else '2B-class'} random weights, {frames} frames, "
-                              f"seq ~{seq} tokens, batch {batch}, on {torch.cuda.get_device_name() if device == 'cuda' else 'CPU'}",
-                              summary))
+    console.print(
+        stage_table(
+            f"Qwen2-VL {'smoke' if smoke else '2B-class'} random weights, {frames} frames, "
+            f"seq ~{seq} tokens, batch {batch}, on {torch.cuda.get_device_name() if device == 'cuda' else 'CPU'}",
+            summary,
+        )
+    )
     table = Table(title=f"MFU against a measured matmul peak of {peak:.1f} TFLOP/s")
     for col in ("run", "tokens/s", "model TFLOP/s", "MFU", "vs HF Trainer defaults"):
         table.add_column(col)
     for stage, result in summary["stages"].items():
         flops = model_flops_per_s(result, counts, arch, video_fraction, seq, int(stage)) / 1e12
         ratio = f"{result['tokens_per_s'] / hf:.2f}x" if int(stage) == 1 else ""
-        table.add_row(f"ours, stage {'I' * int(stage)}", f"{result['tokens_per_s']:.0f}", f"{flops:.1f}",
-                      f"{flops / peak:.1%}", ratio)
+        table.add_row(
+            f"ours, stage {'I' * int(stage)}",
+            f"{result['tokens_per_s']:.0f}",
+            f"{flops:.1f}",
+            f"{flops / peak:.1%}",
+            ratio,
+        )
     table.add_row("HF Trainer defaults, stage I", f"{hf:.0f}", "", "", "1.00x")
     console.print(table)

@@ -23,8 +23,24 @@ def make_clips(folder: Path, count: int) -> list[Path]:
     for i in range(count):
         path = folder / f"clip{i}.mp4"
         source = ("testsrc2", "mandelbrot", "smptebars")[i % 3]
-        subprocess.run(["ffmpeg", "-y", "-loglevel", "error", "-f", "lavfi", "-i", f"{source}=size=320x240:rate=25",
-                        "-t", "1", "-pix_fmt", "yuv420p", str(path)], check=True)
+        subprocess.run(
+            [
+                "ffmpeg",
+                "-y",
+                "-loglevel",
+                "error",
+                "-f",
+                "lavfi",
+                "-i",
+                f"{source}=size=320x240:rate=25",
+                "-t",
+                "1",
+                "-pix_fmt",
+                "yuv420p",
+                str(path),
+            ],
+            check=True,
+        )
         paths.append(path)
     return paths
 
@@ -51,22 +67,35 @@ def main() -> None:
     from s2i_core.lmm.testing import lmm_registry
 
     device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
-    adapter = lmm_registry().build("lmm_adapter", {
-        "impl": args.lmm, "tiny": True, "tiny_hidden": args.hidden, "tiny_layers": args.layers,
-        "frames": args.frames, "max_pixels": 112 * 112, "tiny_image_size": 112})
+    adapter = lmm_registry().build(
+        "lmm_adapter",
+        {
+            "impl": args.lmm,
+            "tiny": True,
+            "tiny_hidden": args.hidden,
+            "tiny_layers": args.layers,
+            "frames": args.frames,
+            "max_pixels": 112 * 112,
+            "tiny_image_size": 112,
+        },
+    )
     model, tokenizer = adapter.load(device)
     scorer = Scorer(adapter, model, tokenizer, device, batch_size=args.batch)
     answer_len = len(scorer.prefix_ids) + 3  # "<prefix> good." + end of turn: the trained answer's length
     with tempfile.TemporaryDirectory() as tmp:
         frames = [sample_frames(str(p), args.frames) for p in make_clips(Path(tmp), args.clips)]
 
-    methods = [("level-token scoring (1 forward)", scorer.score),
-               (f"generate {answer_len} tokens + parse", lambda c: scorer.score_by_generation(c, answer_len)),
-               (f"generate {args.justify_tokens} tokens + parse",
-                lambda c: scorer.score_by_generation(c, args.justify_tokens))]
+    methods = [
+        ("level-token scoring (1 forward)", scorer.score),
+        (f"generate {answer_len} tokens + parse", lambda c: scorer.score_by_generation(c, answer_len)),
+        (
+            f"generate {args.justify_tokens} tokens + parse",
+            lambda c: scorer.score_by_generation(c, args.justify_tokens),
+        ),
+    ]
     best = {name: float("inf") for name, _ in methods}
     for name, fn in methods:
-        fn(frames[:args.batch])  # warm-up
+        fn(frames[: args.batch])  # warm-up
     # Interleaved repeats, best of each: on a shared machine the least disturbed run is the closest to the truth.
     for _ in range(args.repeats):
         for name, fn in methods:
@@ -78,9 +107,11 @@ def main() -> None:
                 torch.cuda.synchronize()
             best[name] = min(best[name], time.perf_counter() - start)
     rows = [(name, args.clips / best[name]) for name, _ in methods]
-    table = Table(title=f"{args.lmm} hidden={args.hidden} layers={args.layers} frames={args.frames} "
-                        f"batch={args.batch} clips={args.clips} on {device} "
-                        f"({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)")
+    table = Table(
+        title=f"{args.lmm} hidden={args.hidden} layers={args.layers} frames={args.frames} "
+        f"batch={args.batch} clips={args.clips} on {device} "
+        f"({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
+    )
     for col in ("method", "clips/s", "speed-up of level-token scoring"):
         table.add_column(col)
     base = rows[0][1]

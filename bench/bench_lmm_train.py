@@ -14,14 +14,30 @@ import argparse
 import platform
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 # Qwen2-VL-2B's published architecture (config.json of Qwen/Qwen2-VL-2B-Instruct), weights random.
-QWEN2_VL_2B = dict(text=dict(hidden_size=1536, intermediate_size=8960, num_hidden_layers=28, num_attention_heads=12,
-                             num_key_value_heads=2, vocab_size=151936, max_position_embeddings=32768),
-                   vision=dict(depth=32, embed_dim=1280, hidden_size=1536, num_heads=16, mlp_ratio=4,
-                               patch_size=14, spatial_merge_size=2, temporal_patch_size=2))
+QWEN2_VL_2B = {
+    "text": {
+        "hidden_size": 1536,
+        "intermediate_size": 8960,
+        "num_hidden_layers": 28,
+        "num_attention_heads": 12,
+        "num_key_value_heads": 2,
+        "vocab_size": 151936,
+        "max_position_embeddings": 32768,
+    },
+    "vision": {
+        "depth": 32,
+        "embed_dim": 1280,
+        "hidden_size": 1536,
+        "num_heads": 16,
+        "mlp_ratio": 4,
+        "patch_size": 14,
+        "spatial_merge_size": 2,
+        "temporal_patch_size": 2,
+    },
+}
 
 
 def make_data(folder: Path, clips: int, seconds: float, size: str) -> str:
@@ -33,8 +49,24 @@ def make_data(folder: Path, clips: int, seconds: float, size: str) -> str:
         name = f"clip{i}.mp4"
         source = ("testsrc2", "mandelbrot", "smptebars")[i % 3]
         (folder / "in").mkdir(parents=True, exist_ok=True)
-        subprocess.run(["ffmpeg", "-y", "-loglevel", "error", "-f", "lavfi", "-i", f"{source}=size={size}:rate=25",
-                        "-t", str(seconds), "-pix_fmt", "yuv420p", str(folder / "in" / name)], check=True)
+        subprocess.run(
+            [
+                "ffmpeg",
+                "-y",
+                "-loglevel",
+                "error",
+                "-f",
+                "lavfi",
+                "-i",
+                f"{source}=size={size}:rate=25",
+                "-t",
+                str(seconds),
+                "-pix_fmt",
+                "yuv420p",
+                str(folder / "in" / name),
+            ],
+            check=True,
+        )
         levels[name] = LEVELS[i % 5]
     return write_instructions(str(folder / "data"), str(folder / "in"), levels, dimensions=14)
 
@@ -47,9 +79,15 @@ def stage_table(title: str, summary: dict):
         table.add_column(col)
     for stage, r in summary["stages"].items():
         trainable = sum(r["trainable"].values())
-        table.add_row(f"{'I' * int(stage)}", str(r["steps"]), f"{trainable:,}", f"{r['tokens_per_s']:.0f}",
-                      f"{r['seconds'] / max(1, r['steps'] - r['resumed_from']):.3f}", str(r["peak_memory_mb"]),
-                      f"{r['loss_before']} -> {r['loss_after']}")
+        table.add_row(
+            f"{'I' * int(stage)}",
+            str(r["steps"]),
+            f"{trainable:,}",
+            f"{r['tokens_per_s']:.0f}",
+            f"{r['seconds'] / max(1, r['steps'] - r['resumed_from']):.3f}",
+            str(r["peak_memory_mb"]),
+            f"{r['loss_before']} -> {r['loss_after']}",
+        )
     return table
 
 
@@ -62,15 +100,35 @@ def cpu_run(args) -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         data = make_data(Path(tmp), args.clips, 1.0, "320x240")
-        cfg = compose("train", [
-            f"lmm={args.lmm}", "lmm.tiny=true", f"lmm.tiny_hidden={args.hidden}", f"lmm.tiny_layers={args.layers}",
-            f"lmm.frames={args.frames}", f"lmm.max_pixels={112 * 112}", "lmm.tiny_image_size=112", "device=cpu",
-            f"data={data}", f"output={tmp}/out", f"stage1.max_steps={args.steps}", f"stage2.max_steps={args.steps}",
-            f"batch_size={args.batch}", "save_every=1000000", f"gradient_checkpointing={args.checkpointing}"])
+        cfg = compose(
+            "train",
+            [
+                f"lmm={args.lmm}",
+                "lmm.tiny=true",
+                f"lmm.tiny_hidden={args.hidden}",
+                f"lmm.tiny_layers={args.layers}",
+                f"lmm.frames={args.frames}",
+                f"lmm.max_pixels={112 * 112}",
+                "lmm.tiny_image_size=112",
+                "device=cpu",
+                f"data={data}",
+                f"output={tmp}/out",
+                f"stage1.max_steps={args.steps}",
+                f"stage2.max_steps={args.steps}",
+                f"batch_size={args.batch}",
+                "save_every=1000000",
+                f"gradient_checkpointing={args.checkpointing}",
+            ],
+        )
         summary = train(cfg, f"{tmp}/out", registry=lmm_registry())
-    Console().print(stage_table(f"{args.lmm} hidden={args.hidden} layers={args.layers} frames={args.frames} "
-                                f"batch={args.batch} on CPU ({platform.machine()}, {torch.get_num_threads()} "
-                                "threads; peak memory = process RSS high-water)", summary))
+    Console().print(
+        stage_table(
+            f"{args.lmm} hidden={args.hidden} layers={args.layers} frames={args.frames} "
+            f"batch={args.batch} on CPU ({platform.machine()}, {torch.get_num_threads()} "
+            "threads; peak memory = process RSS high-water)",
+            summary,
+        )
+    )
 
 
 def main() -> None:
@@ -87,7 +145,7 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true", help="with --gpu: run the GPU code path on CPU, small")
     args = parser.parse_args()
     if args.gpu:
-        from bench_lmm_gpu import gpu_run  # noqa: PLC0415  (kept apart: only meaningful with CUDA)
+        from bench_lmm_gpu import gpu_run
 
         gpu_run(args)
     else:

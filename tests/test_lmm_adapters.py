@@ -10,13 +10,14 @@ import pytest
 import torch
 
 from s2i_core.lmm import data as D
-from s2i_core.lmm.adapter import LmmConfig
-from s2i_core.lmm.preprocess import Frames, qwen_patchify, normalize, resize, sample_frames
+from s2i_core.lmm.preprocess import Frames, normalize, qwen_patchify, resize, sample_frames
 from s2i_core.lmm.testing import lmm_registry
 
 ADAPTERS = ["qwen2_vl", "qwen2_5_vl", "qwen3_vl", "llava_onevision", "llava_next_video", "internvl"]
-CONVERSATION = [{"from": "human", "value": "<video>\nHow is the sharpness of this video?"},
-                {"from": "gpt", "value": "The sharpness is good."}]
+CONVERSATION = [
+    {"from": "human", "value": "<video>\nHow is the sharpness of this video?"},
+    {"from": "gpt", "value": "The sharpness is good."},
+]
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +33,10 @@ def clip_path(tmp_path_factory):
 
 
 def build(registry, name, **options):
-    adapter = registry.build("lmm_adapter", {"impl": name, "tiny": True, "frames": 4, "max_pixels": 56 * 56,
-                                             "tiny_image_size": 28, **options})
+    adapter = registry.build(
+        "lmm_adapter",
+        {"impl": name, "tiny": True, "frames": 4, "max_pixels": 56 * 56, "tiny_image_size": 28, **options},
+    )
     model, tokenizer = adapter.load("cpu")
     return adapter, model, tokenizer
 
@@ -63,8 +66,9 @@ def test_adapter_forward_generate_and_lora_step(registry, clip_path, name):
     groups = {adapter.group_of(n) for n, _ in model.named_parameters()}
     assert groups == {"vision", "projector", "language"}
 
-    from s2i_core.lmm.trainer import add_lora, set_trainable
     from omegaconf import OmegaConf
+
+    from s2i_core.lmm.trainer import add_lora, set_trainable
 
     peft_model = add_lora(model, adapter, OmegaConf.create({"lora_r": 4, "lora_alpha": 8, "lora_dropout": 0.0}))
     counts = set_trainable(peft_model, adapter, [], lora=True)
@@ -94,22 +98,26 @@ def test_unknown_group_and_missing_model_are_config_errors(registry):
 def test_qwen_patchify_matches_official_image_processor():
     """Same normalisation and patch order as transformers' Qwen2-VL processor (PIL backend, no torchvision):
     an image is a 1-frame video whose frame is repeated over the temporal patch."""
-    from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
     from PIL import Image
+    from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
 
     rng = np.random.default_rng(0)
     frame = rng.integers(0, 256, size=(56, 84, 3), dtype=np.uint8)
     official = Qwen2VLImageProcessorPil(min_pixels=56 * 56, max_pixels=56 * 84 * 4)(
-        images=[Image.fromarray(frame)], return_tensors="pt")
-    video = normalize(resize(frame[None], 56, 84), (0.48145466, 0.4578275, 0.40821073),
-                      (0.26862954, 0.26130258, 0.27577711))
+        images=[Image.fromarray(frame)], return_tensors="pt"
+    )
+    video = normalize(
+        resize(frame[None], 56, 84), (0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711)
+    )
     ours, grid = qwen_patchify(video, 14, 2, 2)
     assert list(official["image_grid_thw"][0]) == [1, *grid[1:]]
     torch.testing.assert_close(ours, official["pixel_values"].float(), atol=1e-4, rtol=1e-4)
 
 
-@pytest.mark.skipif(not importlib.util.find_spec("torchvision"), reason="official video processors need "
-                    "torchvision, which this CPU environment lacks")
+@pytest.mark.skipif(
+    not importlib.util.find_spec("torchvision"),
+    reason="official video processors need torchvision, which this CPU environment lacks",
+)
 def test_qwen_video_preprocessing_matches_official_video_processor(clip_path, registry):
     from transformers import Qwen2VLVideoProcessor
 
@@ -117,11 +125,15 @@ def test_qwen_video_preprocessing_matches_official_video_processor(clip_path, re
     frames = sample_frames(clip_path, 4)
     ours = adapter.video_input(frames, tokenizer)
     official = Qwen2VLVideoProcessor(min_pixels=28 * 28, max_pixels=112 * 112)(
-        videos=[torch.from_numpy(frames.pixels).permute(0, 3, 1, 2)], do_sample_frames=False,
-        cap_pixels_per_frame=False, return_tensors="pt")
+        videos=[torch.from_numpy(frames.pixels).permute(0, 3, 1, 2)],
+        do_sample_frames=False,
+        cap_pixels_per_frame=False,
+        return_tensors="pt",
+    )
     assert torch.equal(ours.tensors["video_grid_thw"], official["video_grid_thw"])
-    torch.testing.assert_close(ours.tensors["pixel_values_videos"], official["pixel_values_videos"].float(),
-                               atol=0.05, rtol=0)
+    torch.testing.assert_close(
+        ours.tensors["pixel_values_videos"], official["pixel_values_videos"].float(), atol=0.05, rtol=0
+    )
 
 
 def test_frames_are_sampled_evenly(clip_path):

@@ -8,8 +8,8 @@ import os
 import shutil
 
 import pytest
-
 from conftest import make_video
+
 from s2i_core.lmm.testing import compose, lmm_registry, tiny_overrides, write_instructions
 
 
@@ -22,8 +22,15 @@ def test_deepspeed_trains_and_resumes_on_cpu(tmp_path, stage):
     make_video(tmp_path / "in" / "b.mp4", source="mandelbrot", size="96x72", seconds=0.5)
     data = write_instructions(str(tmp_path / "data"), str(tmp_path / "in"), {"a.mp4": "good", "b.mp4": "poor"})
     out = tmp_path / "out"
-    base = tiny_overrides("qwen2_vl") + [f"data={data}", f"output={out}", f"deepspeed={stage}",
-                                         "stage1.max_steps=2", "stage1.lr=5e-3", "stage2.lr=5e-3", "save_every=2"]
+    base = tiny_overrides("qwen2_vl") + [
+        f"data={data}",
+        f"output={out}",
+        f"deepspeed={stage}",
+        "stage1.max_steps=2",
+        "stage1.lr=5e-3",
+        "stage2.lr=5e-3",
+        "save_every=2",
+    ]
     summary = train(compose("train", base + ["stage2.max_steps=2"]), str(out), registry=lmm_registry())
     for result in summary["stages"].values():
         assert result["loss_after"] < result["loss_before"]

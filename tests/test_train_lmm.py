@@ -8,8 +8,8 @@ import os
 
 import pytest
 import torch
-
 from conftest import make_video, run_s2i
+
 from s2i_core.lmm.testing import compose, lmm_registry, tiny_overrides, write_instructions
 
 FAST = ["stage1.lr=5e-3", "stage2.lr=5e-3", "batch_size=2"]
@@ -19,8 +19,9 @@ FAST = ["stage1.lr=5e-3", "stage2.lr=5e-3", "batch_size=2"]
 def data_dir(tmp_path_factory):
     root = tmp_path_factory.mktemp("s2i_data")
     make_video(root / "in" / "clean.mp4", size="96x72", seconds=0.5)
-    make_video(root / "in" / "noisy.mp4", source="mandelbrot", size="96x72", seconds=0.5,
-               vf="noise=alls=80:allf=t")
+    make_video(
+        root / "in" / "noisy.mp4", source="mandelbrot", size="96x72", seconds=0.5, vf="noise=alls=80:allf=t"
+    )
     return write_instructions(str(root / "data"), str(root / "in"), {"clean.mp4": "excellent", "noisy.mp4": "bad"})
 
 
@@ -29,8 +30,9 @@ def generated_dir(tmp_path_factory):
     """A real `s2i generate` output (scorers, templates, writers of the SIG pipeline) on two tiny videos."""
     root = tmp_path_factory.mktemp("s2i_generated")
     make_video(root / "in" / "clean.mp4", size="96x72", seconds=0.5)
-    make_video(root / "in" / "noisy.mp4", source="mandelbrot", size="96x72", seconds=0.5,
-               vf="noise=alls=80:allf=t")
+    make_video(
+        root / "in" / "noisy.mp4", source="mandelbrot", size="96x72", seconds=0.5, vf="noise=alls=80:allf=t"
+    )
     run_s2i("generate", f"input={root / 'in'}", f"output={root / 'out'}", check=True)
     return root / "out"
 
@@ -39,8 +41,12 @@ def test_stage1_changes_only_vision_and_projector_stage2_only_lora(tmp_path, dat
     from s2i_core.lmm.distributed import Env
     from s2i_core.lmm.trainer import add_lora, run_stage
 
-    cfg = compose("train", tiny_overrides("qwen2_vl") + FAST + [
-        f"data={data_dir}", f"output={tmp_path}", "stage1.max_steps=4", "stage2.max_steps=4"])
+    cfg = compose(
+        "train",
+        tiny_overrides("qwen2_vl")
+        + FAST
+        + [f"data={data_dir}", f"output={tmp_path}", "stage1.max_steps=4", "stage2.max_steps=4"],
+    )
     adapter = lmm_registry().build("lmm_adapter", cfg.lmm)
     model, tokenizer = adapter.load("cpu")
     model.config.use_cache = False
@@ -70,8 +76,17 @@ def test_stage1_changes_only_vision_and_projector_stage2_only_lora(tmp_path, dat
 def test_s2i_train_on_generate_output_runs_both_stages_and_scores(tmp_path, generated_dir, lmm):
     data_dir = str(generated_dir)
     out = tmp_path / "run"
-    run_s2i("train", *tiny_overrides(lmm), *FAST, f"data={data_dir}", f"output={out}", "stage1.max_steps=3",
-            "stage2.max_steps=3", "max_length=1024", check=True)
+    run_s2i(
+        "train",
+        *tiny_overrides(lmm),
+        *FAST,
+        f"data={data_dir}",
+        f"output={out}",
+        "stage1.max_steps=3",
+        "stage2.max_steps=3",
+        "max_length=1024",
+        check=True,
+    )
     summary = json.loads((out / "summary.json").read_text())
     assert set(summary["stages"]) == {"1", "2"}
     for stage in ("1", "2"):
@@ -83,8 +98,9 @@ def test_s2i_train_on_generate_output_runs_both_stages_and_scores(tmp_path, gene
     from s2i_core.lmm.inference import load_scorer
 
     scorer = load_scorer(summary["model_dir"], device="cpu", registry=lmm_registry())
-    videos = [os.path.join(json.load(open(os.path.join(data_dir, "manifest.json")))["input"], v)
-              for v in ("clean.mp4", "noisy.mp4")]
+    with open(os.path.join(data_dir, "manifest.json"), encoding="utf-8") as fh:
+        root = json.load(fh)["input"]
+    videos = [os.path.join(root, v) for v in ("clean.mp4", "noisy.mp4")]
     scores = scorer.score(videos)
     assert len(scores) == 2 and all(0.0 <= s <= 1.0 for s in scores)
     probs = scorer.probabilities(videos[:1])[0]
@@ -92,9 +108,10 @@ def test_s2i_train_on_generate_output_runs_both_stages_and_scores(tmp_path, gene
     texts = scorer.justify(videos, max_new_tokens=4)
     assert len(texts) == 2 and all(isinstance(t, str) for t in texts)
     if lmm == "qwen2_vl":  # `s2i assess` with a tuned model delegates to the scorer
-        shown = run_s2i("assess", videos[0], f"model={summary['model_dir']}", "json=true", "+max_new_tokens=4",
-                        check=True)
-        record = json.loads(shown.stdout[shown.stdout.index("{"):])
+        shown = run_s2i(
+            "assess", videos[0], f"model={summary['model_dir']}", "json=true", "+max_new_tokens=4", check=True
+        )
+        record = json.loads(shown.stdout[shown.stdout.index("{") :])
         assert record["overall"]["score"] == pytest.approx(scores[0], abs=1e-3)
         assert set(record["probabilities"]) == {"bad", "poor", "fair", "good", "excellent"}
 
@@ -103,17 +120,34 @@ def test_stage_switches_for_ablation(tmp_path, data_dir):
     out = tmp_path / "no_stage1"
     from s2i_core.lmm.trainer import train
 
-    cfg = compose("train", tiny_overrides("qwen2_vl") + FAST + [
-        f"data={data_dir}", f"output={out}", "stage1.enabled=false", "stage2.max_steps=2", "stage2.lora_r=4",
-        "data_fraction=0.5"])
+    cfg = compose(
+        "train",
+        tiny_overrides("qwen2_vl")
+        + FAST
+        + [
+            f"data={data_dir}",
+            f"output={out}",
+            "stage1.enabled=false",
+            "stage2.max_steps=2",
+            "stage2.lora_r=4",
+            "data_fraction=0.5",
+        ],
+    )
     summary = train(cfg, str(out), registry=lmm_registry())
     assert list(summary["stages"]) == [2] and not (out / "stage1").exists()
     assert summary["stages"][2]["items"] == 2  # half of the four stage-II items
 
 
 def test_killed_run_resumes_to_the_same_steps_and_data_order(tmp_path, data_dir):
-    args = [*tiny_overrides("qwen2_vl"), *FAST, f"data={data_dir}", "stage1.max_steps=2", "stage2.max_steps=6",
-            "save_every=2", "batch_size=1"]
+    args = [
+        *tiny_overrides("qwen2_vl"),
+        *FAST,
+        f"data={data_dir}",
+        "stage1.max_steps=2",
+        "stage2.max_steps=6",
+        "save_every=2",
+        "batch_size=1",
+    ]
     reference = tmp_path / "reference"
     run_s2i("train", *args, f"output={reference}", check=True)
 

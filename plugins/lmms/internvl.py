@@ -13,27 +13,46 @@ class InternVLAdapter(LmmAdapter):
     vision_prefixes = ("model.vision_tower.",)
     projector_prefixes = ("model.multi_modal_projector.",)
     video_marker = "<video>"
-    specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<img>", "</img>", "<IMG_CONTEXT>", "<video>"]
+    specials = ("<|endoftext|>", "<|im_start|>", "<|im_end|>", "<img>", "</img>", "<IMG_CONTEXT>", "<video>")
 
     def tiny_tokenizer(self):
-        return build_tiny_tokenizer(self.specials, chatml_template(self.video_marker), eos="<|im_end|>",
-                                    pad="<|endoftext|>")
+        return build_tiny_tokenizer(
+            list(self.specials), chatml_template(self.video_marker), eos="<|im_end|>", pad="<|endoftext|>"
+        )
 
     def tiny_config(self, tokenizer):
         from transformers import InternVLConfig
 
         c = self.config
         side = c.tiny_image_size
-        text = dict(model_type="qwen2", vocab_size=len(tokenizer), hidden_size=c.tiny_hidden,
-                    intermediate_size=2 * c.tiny_hidden, num_hidden_layers=c.tiny_layers, num_attention_heads=4,
-                    num_key_value_heads=2, max_position_embeddings=4096, eos_token_id=tokenizer.eos_token_id,
-                    pad_token_id=tokenizer.pad_token_id, bos_token_id=None)
-        vision = dict(hidden_size=c.tiny_hidden, intermediate_size=2 * c.tiny_hidden,
-                      num_hidden_layers=c.tiny_layers, num_attention_heads=4, image_size=[side, side],
-                      patch_size=[14, 14])
-        return InternVLConfig(text_config=text, vision_config=vision, tie_word_embeddings=False,
-                              image_token_id=tokenizer.convert_tokens_to_ids("<IMG_CONTEXT>"),
-                              image_seq_length=(side // 14) ** 2 // 4)
+        text = {
+            "model_type": "qwen2",
+            "vocab_size": len(tokenizer),
+            "hidden_size": c.tiny_hidden,
+            "intermediate_size": 2 * c.tiny_hidden,
+            "num_hidden_layers": c.tiny_layers,
+            "num_attention_heads": 4,
+            "num_key_value_heads": 2,
+            "max_position_embeddings": 4096,
+            "eos_token_id": tokenizer.eos_token_id,
+            "pad_token_id": tokenizer.pad_token_id,
+            "bos_token_id": None,
+        }
+        vision = {
+            "hidden_size": c.tiny_hidden,
+            "intermediate_size": 2 * c.tiny_hidden,
+            "num_hidden_layers": c.tiny_layers,
+            "num_attention_heads": 4,
+            "image_size": [side, side],
+            "patch_size": [14, 14],
+        }
+        return InternVLConfig(
+            text_config=text,
+            vision_config=vision,
+            tie_word_embeddings=False,
+            image_token_id=tokenizer.convert_tokens_to_ids("<IMG_CONTEXT>"),
+            image_seq_length=(side // 14) ** 2 // 4,
+        )
 
     def video_input(self, frames, tokenizer) -> VideoInput:
         side, patch = self.vision_geometry()

@@ -15,33 +15,52 @@ class LlavaOneVisionAdapter(LmmAdapter):
     vision_prefixes = ("model.vision_tower.",)
     projector_prefixes = ("model.multi_modal_projector.", "model.image_newline")
     video_marker = "<video>"
-    specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<image>", "<video>"]
+    specials = ("<|endoftext|>", "<|im_start|>", "<|im_end|>", "<image>", "<video>")
 
     def tiny_tokenizer(self):
-        return build_tiny_tokenizer(self.specials, chatml_template(self.video_marker), eos="<|im_end|>",
-                                    pad="<|endoftext|>")
+        return build_tiny_tokenizer(
+            list(self.specials), chatml_template(self.video_marker), eos="<|im_end|>", pad="<|endoftext|>"
+        )
 
     def _text(self, tokenizer, model_type: str) -> dict:
         c = self.config
-        return dict(model_type=model_type, vocab_size=len(tokenizer), hidden_size=c.tiny_hidden,
-                    intermediate_size=2 * c.tiny_hidden, num_hidden_layers=c.tiny_layers, num_attention_heads=4,
-                    num_key_value_heads=2, max_position_embeddings=4096, eos_token_id=tokenizer.eos_token_id,
-                    pad_token_id=tokenizer.pad_token_id, bos_token_id=None)
+        return {
+            "model_type": model_type,
+            "vocab_size": len(tokenizer),
+            "hidden_size": c.tiny_hidden,
+            "intermediate_size": 2 * c.tiny_hidden,
+            "num_hidden_layers": c.tiny_layers,
+            "num_attention_heads": 4,
+            "num_key_value_heads": 2,
+            "max_position_embeddings": 4096,
+            "eos_token_id": tokenizer.eos_token_id,
+            "pad_token_id": tokenizer.pad_token_id,
+            "bos_token_id": None,
+        }
 
     def _vision(self, model_type: str) -> dict:
         c = self.config
-        return dict(model_type=model_type, hidden_size=c.tiny_hidden, intermediate_size=2 * c.tiny_hidden,
-                    num_hidden_layers=c.tiny_layers, num_attention_heads=4, image_size=c.tiny_image_size,
-                    patch_size=14)
+        return {
+            "model_type": model_type,
+            "hidden_size": c.tiny_hidden,
+            "intermediate_size": 2 * c.tiny_hidden,
+            "num_hidden_layers": c.tiny_layers,
+            "num_attention_heads": 4,
+            "image_size": c.tiny_image_size,
+            "patch_size": 14,
+        }
 
     def tiny_config(self, tokenizer):
         from transformers import LlavaOnevisionConfig
 
-        return LlavaOnevisionConfig(text_config=self._text(tokenizer, "qwen2"),
-                                    vision_config=self._vision("siglip_vision_model"),
-                                    image_token_index=tokenizer.convert_tokens_to_ids("<image>"),
-                                    video_token_index=tokenizer.convert_tokens_to_ids("<video>"),
-                                    vision_feature_layer=-1, tie_word_embeddings=False)
+        return LlavaOnevisionConfig(
+            text_config=self._text(tokenizer, "qwen2"),
+            vision_config=self._vision("siglip_vision_model"),
+            image_token_index=tokenizer.convert_tokens_to_ids("<image>"),
+            video_token_index=tokenizer.convert_tokens_to_ids("<video>"),
+            vision_feature_layer=-1,
+            tie_word_embeddings=False,
+        )
 
     def _normalized(self, frames):
         side, _ = self.vision_geometry()
@@ -62,22 +81,28 @@ class LlavaNextVideoAdapter(LlavaOneVisionAdapter):
     family = "llava_next_video"
     model_class = "LlavaNextVideoForConditionalGeneration"
     projector_prefixes = ("model.multi_modal_projector.", "model.vision_resampler.", "model.image_newline")
-    specials = ["<s>", "</s>", "<unk>", "<image>", "<video>"]
+    specials = ("<s>", "</s>", "<unk>", "<image>", "<video>")
 
     def tiny_tokenizer(self):
-        return build_tiny_tokenizer(self.specials, vicuna_template(self.video_marker), eos="</s>", pad="<unk>",
-                                    bos="<s>")
+        return build_tiny_tokenizer(
+            list(self.specials), vicuna_template(self.video_marker), eos="</s>", pad="<unk>", bos="<s>"
+        )
 
     def tiny_config(self, tokenizer):
         from transformers import LlavaNextVideoConfig
 
         side = self.config.tiny_image_size
-        return LlavaNextVideoConfig(text_config=self._text(tokenizer, "llama"),
-                                    vision_config=self._vision("clip_vision_model") | {"projection_dim": 32},
-                                    image_token_index=tokenizer.convert_tokens_to_ids("<image>"),
-                                    video_token_index=tokenizer.convert_tokens_to_ids("<video>"),
-                                    vision_feature_layer=-1, spatial_pool_stride=2, tie_word_embeddings=False,
-                                    image_seq_length=(side // 14) ** 2, video_seq_length=(side // 28) ** 2)
+        return LlavaNextVideoConfig(
+            text_config=self._text(tokenizer, "llama"),
+            vision_config=self._vision("clip_vision_model") | {"projection_dim": 32},
+            image_token_index=tokenizer.convert_tokens_to_ids("<image>"),
+            video_token_index=tokenizer.convert_tokens_to_ids("<video>"),
+            vision_feature_layer=-1,
+            spatial_pool_stride=2,
+            tie_word_embeddings=False,
+            image_seq_length=(side // 14) ** 2,
+            video_seq_length=(side // 28) ** 2,
+        )
 
     def _normalized(self, frames):
         # shortest edge -> crop side, then centre crop (LlavaNextVideoVideoProcessor)
@@ -90,6 +115,8 @@ class LlavaNextVideoAdapter(LlavaOneVisionAdapter):
 
     def video_input(self, frames, tokenizer) -> VideoInput:
         video, side = self._normalized(frames)
-        per_frame = (side // self.vision_geometry()[1] // self.model_config.spatial_pool_stride) ** 2  # 2x2 average pool (LlavaNextVideoPooler)
+        per_frame = (
+            side // self.vision_geometry()[1] // self.model_config.spatial_pool_stride
+        ) ** 2  # 2x2 average pool (LlavaNextVideoPooler)
         vid = tokenizer.convert_tokens_to_ids("<video>")
         return VideoInput({"pixel_values_videos": video[None]}, [vid] * (len(video) * per_frame), vid)

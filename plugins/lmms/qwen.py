@@ -6,8 +6,15 @@ from s2i_core.lmm import preprocess as pp
 from s2i_core.lmm.adapter import LmmAdapter, VideoInput, processor_setting
 from s2i_core.lmm.tokenizer import build_tiny_tokenizer, chatml_template
 
-QWEN_SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|vision_end|>",
-                 "<|video_pad|>", "<|image_pad|>"]
+QWEN_SPECIALS = [
+    "<|endoftext|>",
+    "<|im_start|>",
+    "<|im_end|>",
+    "<|vision_start|>",
+    "<|vision_end|>",
+    "<|video_pad|>",
+    "<|image_pad|>",
+]
 
 
 class Qwen2VLAdapter(LmmAdapter):
@@ -24,33 +31,59 @@ class Qwen2VLAdapter(LmmAdapter):
         return [tokenizer.convert_tokens_to_ids(self.anchor)]
 
     def tiny_tokenizer(self):
-        return build_tiny_tokenizer(QWEN_SPECIALS, chatml_template(self.video_marker), eos="<|im_end|>",
-                                    pad="<|endoftext|>")
+        return build_tiny_tokenizer(
+            QWEN_SPECIALS, chatml_template(self.video_marker), eos="<|im_end|>", pad="<|endoftext|>"
+        )
 
     def _token_ids(self, tokenizer) -> dict:
-        ids = {k: tokenizer.convert_tokens_to_ids(t) for k, t in (
-            ("image_token_id", "<|image_pad|>"), ("video_token_id", "<|video_pad|>"),
-            ("vision_start_token_id", "<|vision_start|>"), ("vision_end_token_id", "<|vision_end|>"))}
+        ids = {
+            k: tokenizer.convert_tokens_to_ids(t)
+            for k, t in (
+                ("image_token_id", "<|image_pad|>"),
+                ("video_token_id", "<|video_pad|>"),
+                ("vision_start_token_id", "<|vision_start|>"),
+                ("vision_end_token_id", "<|vision_end|>"),
+            )
+        }
         return ids
 
     def _text(self, tokenizer) -> dict:
         c = self.config
-        return dict(vocab_size=len(tokenizer), hidden_size=c.tiny_hidden, intermediate_size=2 * c.tiny_hidden,
-                    num_hidden_layers=c.tiny_layers, num_attention_heads=4, num_key_value_heads=2,
-                    max_position_embeddings=4096, eos_token_id=tokenizer.eos_token_id,
-                    pad_token_id=tokenizer.pad_token_id, bos_token_id=None, tie_word_embeddings=False)
+        return {
+            "vocab_size": len(tokenizer),
+            "hidden_size": c.tiny_hidden,
+            "intermediate_size": 2 * c.tiny_hidden,
+            "num_hidden_layers": c.tiny_layers,
+            "num_attention_heads": 4,
+            "num_key_value_heads": 2,
+            "max_position_embeddings": 4096,
+            "eos_token_id": tokenizer.eos_token_id,
+            "pad_token_id": tokenizer.pad_token_id,
+            "bos_token_id": None,
+            "tie_word_embeddings": False,
+        }
 
     def tiny_config(self, tokenizer):
         from transformers import Qwen2VLConfig
 
         c = self.config
         head = c.tiny_hidden // 4
-        text = self._text(tokenizer) | {"rope_parameters": {"rope_type": "default", "rope_theta": 10000.0,
-                                                            "mrope_section": _mrope(head)}}
-        vision = dict(depth=c.tiny_layers, embed_dim=c.tiny_hidden, hidden_size=c.tiny_hidden, num_heads=4,
-                      mlp_ratio=2, patch_size=self.patch, spatial_merge_size=2, temporal_patch_size=2)
-        return Qwen2VLConfig(text_config=text, vision_config=vision, tie_word_embeddings=False,
-                             **self._token_ids(tokenizer))
+        text = self._text(tokenizer) | {
+            "rope_parameters": {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": _mrope(head)}
+        }
+        vision = {
+            "depth": c.tiny_layers,
+            "embed_dim": c.tiny_hidden,
+            "hidden_size": c.tiny_hidden,
+            "num_heads": 4,
+            "mlp_ratio": 2,
+            "patch_size": self.patch,
+            "spatial_merge_size": 2,
+            "temporal_patch_size": 2,
+        }
+        return Qwen2VLConfig(
+            text_config=text, vision_config=vision, tie_word_embeddings=False, **self._token_ids(tokenizer)
+        )
 
     def _geometry(self) -> tuple[int, int, int]:
         """(patch, spatial merge, temporal patch) of the loaded model's vision tower."""
@@ -70,8 +103,12 @@ class Qwen2VLAdapter(LmmAdapter):
         vid = tokenizer.convert_tokens_to_ids("<|video_pad|>")
         per_frame = gh * gw // (merge * merge)
         tensors = {"pixel_values_videos": patches, "video_grid_thw": torch.tensor([[gt, gh, gw]])}
-        return VideoInput(tensors, self._placeholder(tokenizer, vid, gt, per_frame, frames), vid,
-                          {"seconds_per_grid": temporal / frames.fps * _stride(frames)})
+        return VideoInput(
+            tensors,
+            self._placeholder(tokenizer, vid, gt, per_frame, frames),
+            vid,
+            {"seconds_per_grid": temporal / frames.fps * _stride(frames)},
+        )
 
     def _placeholder(self, tokenizer, vid, gt, per_frame, frames) -> list[int]:
         return [vid] * (gt * per_frame)
@@ -86,13 +123,24 @@ class Qwen25VLAdapter(Qwen2VLAdapter):
 
         c = self.config
         head = c.tiny_hidden // 4
-        text = self._text(tokenizer) | {"rope_parameters": {"rope_type": "default", "rope_theta": 10000.0,
-                                                            "mrope_section": _mrope(head)}}
-        vision = dict(depth=c.tiny_layers, hidden_size=c.tiny_hidden, intermediate_size=2 * c.tiny_hidden,
-                      num_heads=4, out_hidden_size=c.tiny_hidden, patch_size=self.patch, spatial_merge_size=2,
-                      temporal_patch_size=2, window_size=56, fullatt_block_indexes=[c.tiny_layers - 1])
-        return Qwen2_5_VLConfig(text_config=text, vision_config=vision, tie_word_embeddings=False,
-                                **self._token_ids(tokenizer))
+        text = self._text(tokenizer) | {
+            "rope_parameters": {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": _mrope(head)}
+        }
+        vision = {
+            "depth": c.tiny_layers,
+            "hidden_size": c.tiny_hidden,
+            "intermediate_size": 2 * c.tiny_hidden,
+            "num_heads": 4,
+            "out_hidden_size": c.tiny_hidden,
+            "patch_size": self.patch,
+            "spatial_merge_size": 2,
+            "temporal_patch_size": 2,
+            "window_size": 56,
+            "fullatt_block_indexes": [c.tiny_layers - 1],
+        }
+        return Qwen2_5_VLConfig(
+            text_config=text, vision_config=vision, tie_word_embeddings=False, **self._token_ids(tokenizer)
+        )
 
     def collate_visual(self, items):
         import torch
@@ -113,15 +161,31 @@ class Qwen3VLAdapter(Qwen2VLAdapter):
 
         c = self.config
         head = c.tiny_hidden // 4
-        text = self._text(tokenizer) | {"head_dim": head, "rope_parameters": {
-            "rope_type": "default", "rope_theta": 10000.0, "mrope_section": _mrope(head),
-            "mrope_interleaved": True}}
+        text = self._text(tokenizer) | {
+            "head_dim": head,
+            "rope_parameters": {
+                "rope_type": "default",
+                "rope_theta": 10000.0,
+                "mrope_section": _mrope(head),
+                "mrope_interleaved": True,
+            },
+        }
         text.pop("tie_word_embeddings")
-        vision = dict(depth=c.tiny_layers, hidden_size=c.tiny_hidden, intermediate_size=2 * c.tiny_hidden,
-                      num_heads=4, out_hidden_size=c.tiny_hidden, patch_size=self.patch, spatial_merge_size=2,
-                      temporal_patch_size=2, num_position_embeddings=64, deepstack_visual_indexes=[0])
-        return Qwen3VLConfig(text_config=text, vision_config=vision, tie_word_embeddings=False,
-                             **self._token_ids(tokenizer))
+        vision = {
+            "depth": c.tiny_layers,
+            "hidden_size": c.tiny_hidden,
+            "intermediate_size": 2 * c.tiny_hidden,
+            "num_heads": 4,
+            "out_hidden_size": c.tiny_hidden,
+            "patch_size": self.patch,
+            "spatial_merge_size": 2,
+            "temporal_patch_size": 2,
+            "num_position_embeddings": 64,
+            "deepstack_visual_indexes": [0],
+        }
+        return Qwen3VLConfig(
+            text_config=text, vision_config=vision, tie_word_embeddings=False, **self._token_ids(tokenizer)
+        )
 
     def _placeholder(self, tokenizer, vid, gt, per_frame, frames) -> list[int]:
         # Qwen3-VL writes a timestamp before every temporal patch (Qwen3VLProcessor.replace_video_token).

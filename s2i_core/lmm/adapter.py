@@ -58,8 +58,10 @@ class LmmAdapter:
     def __init__(self, config: LmmConfig):
         self.config = config
         if not config.tiny and not config.model:
-            raise ConfigError(f"lmm {self.family!r}: set lmm.model=<local folder or hub id>, or lmm.tiny=true "
-                              "for a tiny random model")
+            raise ConfigError(
+                f"lmm {self.family!r}: set lmm.model=<local folder or hub id>, or lmm.tiny=true "
+                "for a tiny random model"
+            )
 
     # ---- loading -------------------------------------------------------------------------------------------
     def load(self, device: str = "cpu"):
@@ -78,8 +80,11 @@ class LmmAdapter:
         else:
             tokenizer = load_tokenizer(self.config.model, self.config.trust_remote_code)
             model = getattr(transformers, self.model_class).from_pretrained(
-                self.config.model, dtype=dtype, attn_implementation=attn,
-                trust_remote_code=self.config.trust_remote_code)
+                self.config.model,
+                dtype=dtype,
+                attn_implementation=attn,
+                trust_remote_code=self.config.trust_remote_code,
+            )
         model.to(device=device, dtype=dtype)
         self.model_config = model.config  # preprocessing reads the vision geometry from it
         if tokenizer.pad_token_id is None:
@@ -119,8 +124,11 @@ class LmmAdapter:
     def group_of(self, name: str) -> str | None:
         """'vision' | 'projector' | 'language' for a parameter name (peft prefixes stripped)."""
         name = name.removeprefix("base_model.model.")
-        for group, prefixes in (("projector", self.projector_prefixes), ("vision", self.vision_prefixes),
-                                ("language", self.language_prefixes)):
+        for group, prefixes in (
+            ("projector", self.projector_prefixes),
+            ("vision", self.vision_prefixes),
+            ("language", self.language_prefixes),
+        ):
             if any(name.startswith(p) for p in prefixes):
                 return group
         return None
@@ -159,7 +167,8 @@ def load_tokenizer(path: str, trust_remote_code: bool):
         for name in ("chat_template.jinja", "chat_template.json"):
             file = os.path.join(path, name)
             if os.path.exists(file):
-                text = open(file, encoding="utf-8").read()
+                with open(file, encoding="utf-8") as fh:
+                    text = fh.read()
                 tokenizer.chat_template = json.loads(text)["chat_template"] if name.endswith("json") else text
                 break
     if tokenizer.chat_template is None:

@@ -35,8 +35,10 @@ def load_weights(model, path: str, *, strict: bool = True) -> int:
     params = dict(model.named_parameters())
     missing = [n for n in saved if n not in params]
     if missing and strict:
-        raise ConfigError(f"{path}: {len(missing)} saved tensors match no parameter (first: {missing[0]!r}); "
-                          "was it written by another model or LoRA setting?")
+        raise ConfigError(
+            f"{path}: {len(missing)} saved tensors match no parameter (first: {missing[0]!r}); "
+            "was it written by another model or LoRA setting?"
+        )
     with torch.no_grad():
         for name, tensor in saved.items():
             if name in params:
@@ -44,8 +46,9 @@ def load_weights(model, path: str, *, strict: bool = True) -> int:
     return len(saved) - len(missing)
 
 
-def save_checkpoint(folder: str, step: int, model, optimizer, scheduler, extra: dict, keep: int = 2,
-                    engine=None) -> str:
+def save_checkpoint(
+    folder: str, step: int, model, optimizer, scheduler, extra: dict, keep: int = 2, engine=None
+) -> str:
     """Write `folder/step_N` through a temporary folder and a rename, so a kill never leaves half a checkpoint.
 
     Under DeepSpeed the engine saves its own (partitioned) optimizer and fp32 master weights; `meta.json`,
@@ -55,8 +58,9 @@ def save_checkpoint(folder: str, step: int, model, optimizer, scheduler, extra: 
     final = os.path.join(folder, f"step_{step:07d}")
     if engine is not None and hasattr(engine, "save_checkpoint"):
         tag = os.path.basename(final)
-        engine.save_checkpoint(folder, tag=tag, client_state={"scheduler": scheduler.state_dict(),
-                                                               "rng": torch.get_rng_state()})
+        engine.save_checkpoint(
+            folder, tag=tag, client_state={"scheduler": scheduler.state_dict(), "rng": torch.get_rng_state()}
+        )
         with open(os.path.join(final, "meta.json"), "w", encoding="utf-8") as fh:
             json.dump({"step": step, "deepspeed": True, **extra}, fh)
         _rotate(folder, keep)
@@ -65,8 +69,10 @@ def save_checkpoint(folder: str, step: int, model, optimizer, scheduler, extra: 
     shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(tmp)
     save_weights(trainable_state(model), os.path.join(tmp, "trainable.safetensors"))
-    torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                "rng": torch.get_rng_state()}, os.path.join(tmp, "state.pt"))
+    torch.save(
+        {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "rng": torch.get_rng_state()},
+        os.path.join(tmp, "state.pt"),
+    )
     with open(os.path.join(tmp, "meta.json"), "w", encoding="utf-8") as fh:
         json.dump({"step": step, **extra}, fh)
     shutil.rmtree(final, ignore_errors=True)
@@ -84,8 +90,11 @@ def list_checkpoints(folder: str) -> list[int]:
     """Steps of the complete checkpoints in `folder` (a folder without meta.json was cut short by a kill)."""
     if not os.path.isdir(folder):
         return []
-    return sorted(int(m.group(1)) for m in map(STEP_DIR.match, os.listdir(folder))
-                  if m and os.path.exists(os.path.join(folder, m.group(0), "meta.json")))
+    return sorted(
+        int(m.group(1))
+        for m in map(STEP_DIR.match, os.listdir(folder))
+        if m and os.path.exists(os.path.join(folder, m.group(0), "meta.json"))
+    )
 
 
 def load_checkpoint(folder: str, model, optimizer, scheduler, engine=None) -> int:

@@ -53,7 +53,7 @@ def load_items(data_dir: str, stage: int, fraction: float = 1.0) -> list[Item]:
 
         order = list(range(len(items)))
         random.Random(1234).shuffle(order)
-        keep = sorted(order[:max(1, round(len(items) * fraction))])
+        keep = sorted(order[: max(1, round(len(items) * fraction))])
         items = [items[i] for i in keep]
     return items
 
@@ -70,8 +70,9 @@ def to_messages(conversations: list[dict]) -> list[dict]:
             rest = text.replace("<video>\n", "", 1).replace("<video>", "", 1)
             messages.append({"role": role, "content": [{"type": "video"}, {"type": "text", "text": rest}]})
         else:
-            messages.append({"role": role, "content": text if role == "assistant" else
-                             [{"type": "text", "text": text}]})
+            messages.append(
+                {"role": role, "content": text if role == "assistant" else [{"type": "text", "text": text}]}
+            )
     return messages
 
 
@@ -83,11 +84,13 @@ def render_segments(tokenizer, messages: list[dict]) -> list[tuple[str, bool]]:
         if message["role"] != "assistant":
             continue
         prompt = tokenizer.apply_chat_template(messages[:k], tokenize=False, add_generation_prompt=True)
-        full = tokenizer.apply_chat_template(messages[:k + 1], tokenize=False)
+        full = tokenizer.apply_chat_template(messages[: k + 1], tokenize=False)
         if not prompt.startswith(done) or not full.startswith(prompt):
-            raise ConfigError("the chat template does not render conversations as growing prefixes; "
-                              "assistant-only labels need that property")
-        pieces += [(prompt[len(done):], False), (full[len(prompt):], True)]
+            raise ConfigError(
+                "the chat template does not render conversations as growing prefixes; "
+                "assistant-only labels need that property"
+            )
+        pieces += [(prompt[len(done) :], False), (full[len(prompt) :], True)]
         done = full
     return [p for p in pieces if p[0]]
 
@@ -96,8 +99,8 @@ def splice(ids: list[int], labels: list[int], marker: list[int], tokens: list[in
     """Replace the first occurrence of the video marker ids by the clip's placeholder tokens."""
     n = len(marker)
     for i in range(len(ids) - n + 1):
-        if ids[i:i + n] == marker:
-            return ids[:i] + tokens + ids[i + n:], labels[:i] + [IGNORE] * len(tokens) + labels[i + n:]
+        if ids[i : i + n] == marker:
+            return ids[:i] + tokens + ids[i + n :], labels[:i] + [IGNORE] * len(tokens) + labels[i + n :]
     raise ConfigError("the rendered prompt holds no video marker; is there a '<video>' in the first question?")
 
 

@@ -30,11 +30,11 @@ def setup(cfg) -> Env:
 
     want = str(cfg.get("device", "auto"))
     cuda = torch.cuda.is_available() and want != "cpu"
-    local = int(os.environ.get("LOCAL_RANK", 0))
+    local = int(os.environ.get("LOCAL_RANK", "0"))
     device = f"cuda:{local}" if cuda else "cpu"
     if cuda:
         torch.cuda.set_device(local)
-    world = int(os.environ.get("WORLD_SIZE", 1))
+    world = int(os.environ.get("WORLD_SIZE", "1"))
     ds = deepspeed_config(cfg) if cfg.get("deepspeed") else None
     if ds is not None:
         import deepspeed
@@ -47,7 +47,7 @@ def setup(cfg) -> Env:
         deepspeed.init_distributed(dist_backend="nccl" if cuda else "gloo")
     elif world > 1 and not torch.distributed.is_initialized():
         torch.distributed.init_process_group("nccl" if cuda else "gloo")
-    rank = int(os.environ.get("RANK", 0))
+    rank = int(os.environ.get("RANK", "0"))
     bf16 = cuda and str(cfg.lmm.get("dtype", "auto")) in ("auto", "bfloat16")
     return Env(device, rank, world, ds, bf16)
 
@@ -59,8 +59,11 @@ def deepspeed_config(cfg) -> dict:
         raise ConfigError(f"deepspeed={name}: no such config (zero2, zero3 or a path to a .json file)")
     with open(path, encoding="utf-8") as fh:
         config = json.load(fh)
-    fill = {"train_micro_batch_size_per_gpu": int(cfg.batch_size),
-            "gradient_accumulation_steps": int(cfg.grad_accum), "gradient_clipping": float(cfg.max_grad_norm)}
+    fill = {
+        "train_micro_batch_size_per_gpu": int(cfg.batch_size),
+        "gradient_accumulation_steps": int(cfg.grad_accum),
+        "gradient_clipping": float(cfg.max_grad_norm),
+    }
     for key, value in fill.items():
         if config.get(key, "auto") == "auto":
             config[key] = value

@@ -28,8 +28,17 @@ LEVEL_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
 class Scorer:
-    def __init__(self, adapter, model, tokenizer, device: str, *, question: str = SCORE_QUESTION,
-                 answer_prefix: str = SCORE_ANSWER_PREFIX, batch_size: int = 4):
+    def __init__(
+        self,
+        adapter,
+        model,
+        tokenizer,
+        device: str,
+        *,
+        question: str = SCORE_QUESTION,
+        answer_prefix: str = SCORE_ANSWER_PREFIX,
+        batch_size: int = 4,
+    ):
         self.adapter, self.model, self.tokenizer, self.device = adapter, model, tokenizer, device
         self.question, self.answer_prefix, self.batch_size = question, answer_prefix, batch_size
         self.model.eval()
@@ -41,17 +50,20 @@ class Scorer:
         segments = []
         for level in LEVELS:
             answer = f"{self.answer_prefix} {level}" if self.answer_prefix else level
-            messages = D.to_messages([{"from": "human", "value": "<video>\n" + self.question},
-                                      {"from": "gpt", "value": answer}])
-            text = [t for t, is_answer in D.render_segments(self.tokenizer, messages) if is_answer][0]
+            messages = D.to_messages(
+                [{"from": "human", "value": "<video>\n" + self.question}, {"from": "gpt", "value": answer}]
+            )
+            text = next(t for t, is_answer in D.render_segments(self.tokenizer, messages) if is_answer)
             segments.append(self.tokenizer(text, add_special_tokens=False)["input_ids"])
         common = 0
         while all(len(s) > common + 1 and s[common] == segments[0][common] for s in segments):
             common += 1
         level_ids = [s[common] for s in segments]
         if len(set(level_ids)) != len(LEVELS):
-            raise ConfigError(f"the level words do not start with distinct tokens after {self.answer_prefix!r} "
-                              f"in this tokenizer ({level_ids}); choose another answer_prefix")
+            raise ConfigError(
+                f"the level words do not start with distinct tokens after {self.answer_prefix!r} "
+                f"in this tokenizer ({level_ids}); choose another answer_prefix"
+            )
         return segments[0][:common], level_ids
 
     # ---- inputs ---------------------------------------------------------------------------------------------
@@ -70,8 +82,10 @@ class Scorer:
         return out
 
     def _batch(self, videos, question: str, prefix_ids: list[int]) -> dict:
-        examples = [{"input_ids": D.prompt_ids(self.adapter, self.tokenizer, question, v) + prefix_ids,
-                     "video": v} for v in videos]
+        examples = [
+            {"input_ids": D.prompt_ids(self.adapter, self.tokenizer, question, v) + prefix_ids, "video": v}
+            for v in videos
+        ]
         batch = D.collate(self.adapter, self.tokenizer, examples, left_pad=True)
         batch.pop("labels")
         return {k: v.to(self.device) for k, v in batch.items()}
@@ -82,7 +96,7 @@ class Scorer:
 
         rows = []
         for start in range(0, len(clips), self.batch_size):
-            videos = self._videos(clips[start:start + self.batch_size])
+            videos = self._videos(clips[start : start + self.batch_size])
             batch = self._batch(videos, self.question, self.prefix_ids)
             with torch.no_grad():
                 logits = self.model(**batch, logits_to_keep=1).logits[:, -1, :]
@@ -94,18 +108,24 @@ class Scorer:
         return [sum(w * p[lv] for w, lv in zip(LEVEL_WEIGHTS, LEVELS)) for p in self.probabilities(clips)]
 
     # ---- generation -----------------------------------------------------------------------------------------
-    def justify(self, clips, question: str = JUSTIFY_QUESTION, max_new_tokens: int = 256,
-                min_new_tokens: int = 0) -> list[str]:
+    def justify(
+        self, clips, question: str = JUSTIFY_QUESTION, max_new_tokens: int = 256, min_new_tokens: int = 0
+    ) -> list[str]:
         import torch
 
         texts = []
         for start in range(0, len(clips), self.batch_size):
-            videos = self._videos(clips[start:start + self.batch_size])
+            videos = self._videos(clips[start : start + self.batch_size])
             batch = self._batch(videos, question, [])
             with torch.no_grad():
-                out = self.model.generate(**batch, max_new_tokens=max_new_tokens, min_new_tokens=min_new_tokens,
-                                          do_sample=False, pad_token_id=self.tokenizer.pad_token_id)
-            new = out[:, batch["input_ids"].shape[1]:]
+                out = self.model.generate(
+                    **batch,
+                    max_new_tokens=max_new_tokens,
+                    min_new_tokens=min_new_tokens,
+                    do_sample=False,
+                    pad_token_id=self.tokenizer.pad_token_id,
+                )
+            new = out[:, batch["input_ids"].shape[1] :]
             texts += [t.strip() for t in self.tokenizer.batch_decode(new, skip_special_tokens=True)]
         return texts
 
@@ -130,8 +150,10 @@ def load_scorer(path_or_cfg: Any, *, device: str = "auto", registry=None, **opti
     if isinstance(path_or_cfg, (str, os.PathLike)):
         settings_file = os.path.join(str(path_or_cfg), "s2i_lmm.json")
         if not os.path.exists(settings_file):
-            raise ConfigError(f"{path_or_cfg}: not a tuned model folder (no s2i_lmm.json); "
-                              "`s2i train` writes one under <output>/model")
+            raise ConfigError(
+                f"{path_or_cfg}: not a tuned model folder (no s2i_lmm.json); "
+                "`s2i train` writes one under <output>/model"
+            )
         with open(settings_file, encoding="utf-8") as fh:
             node = json.load(fh) | {"model": os.path.abspath(str(path_or_cfg))}
         options = node.pop("score", {}) | options  # the prompt the model was trained to answer
@@ -152,10 +174,13 @@ def assess_with_model(video: str, model_dir: str, *, max_new_tokens: int = 256, 
     scorer = load_scorer(model_dir, device=device, batch_size=1)
     probs = scorer.probabilities([video])[0]
     score = sum(w * probs[lv] for w, lv in zip(LEVEL_WEIGHTS, LEVELS))
-    return {"video": video, "model": model_dir, "overall": {"score": round(score, 4),
-                                                            "level": max(probs, key=probs.get)},
-            "probabilities": {k: round(v, 4) for k, v in probs.items()},
-            "justification": scorer.justify([video], max_new_tokens=max_new_tokens)[0]}
+    return {
+        "video": video,
+        "model": model_dir,
+        "overall": {"score": round(score, 4), "level": max(probs, key=probs.get)},
+        "probabilities": {k: round(v, 4) for k, v in probs.items()},
+        "justification": scorer.justify([video], max_new_tokens=max_new_tokens)[0],
+    }
 
 
 def run_assess(cfg) -> int:
@@ -169,7 +194,10 @@ def run_assess(cfg) -> int:
 
     console = Console()
     probs = "  ".join(f"{k} {v:.2f}" for k, v in record["probabilities"].items())
-    console.print(f"[bold]{record['video']}[/]  overall {record['overall']['score']:.3f} "
-                  f"({record['overall']['level']})   {probs}", highlight=False)
+    console.print(
+        f"[bold]{record['video']}[/]  overall {record['overall']['score']:.3f} "
+        f"({record['overall']['level']})   {probs}",
+        highlight=False,
+    )
     console.print(Panel(record["justification"] or "(empty)", title=f"justification — {cfg.model}", expand=False))
     return 0

@@ -57,8 +57,9 @@ def resize(pixels: np.ndarray, height: int, width: int):
 
     video = torch.from_numpy(np.ascontiguousarray(pixels)).permute(0, 3, 1, 2).float()
     if video.shape[-2:] != (height, width):
-        video = torch.nn.functional.interpolate(video, size=(height, width), mode="bicubic", antialias=True,
-                                                align_corners=False)
+        video = torch.nn.functional.interpolate(
+            video, size=(height, width), mode="bicubic", antialias=True, align_corners=False
+        )
         video = video.round().clamp(0, 255)
     return video
 
@@ -105,7 +106,7 @@ def qwen_patchify(video, patch: int, merge: int, temporal: int):
 def center_crop(video, size: int):
     h, w = video.shape[-2:]
     top, left = max(0, (h - size) // 2), max(0, (w - size) // 2)
-    return video[..., top:top + size, left:left + size]
+    return video[..., top : top + size, left : left + size]
 
 
 def shortest_edge_size(height: int, width: int, edge: int) -> tuple[int, int]:

@@ -10,7 +10,6 @@ from s2i_core.dimensions import DIMENSIONS, LEVELS
 from s2i_core.lmm.inference import SCORE_ANSWER_PREFIX, SCORE_QUESTION
 
 
-
 def write_instructions(folder: str, input_dir: str, videos: dict[str, str], *, dimensions: int = 4) -> str:
     """Write `instructions/stage{1,2}.jsonl` + `manifest.json` for `videos` ({relative path: overall level}),
     exactly as `s2i generate` lays them out. Returns `folder`."""
@@ -18,33 +17,77 @@ def write_instructions(folder: str, input_dir: str, videos: dict[str, str], *, d
     stage1, stage2 = [], []
     for v_index, (video, level) in enumerate(sorted(videos.items())):
         for d in DIMENSIONS[:dimensions]:
-            stage1.append({"id": f"{video}:{d.name}", "video": video, "conversations": [
-                {"from": "human", "value": f"<video>\nHow is the {d.name} of this video ({d.definition})?"},
-                {"from": "gpt", "value": f"The {d.name} of this video is {level}."}]})
-        stage1.append({"id": f"{video}:overall", "video": video, "conversations": [
-            {"from": "human", "value": f"<video>\n{SCORE_QUESTION}"},
-            {"from": "gpt", "value": f"{SCORE_ANSWER_PREFIX} {level}."}]})
-        text = (f"The {DIMENSIONS[0].name} is {level} and the {DIMENSIONS[1].name} is {level}, "
-                f"so the overall quality of this video is {level}.")
-        stage2.append({"id": f"{video}:justification", "video": video, "conversations": [
-            {"from": "human", "value": "<video>\nAssess the quality of this video and explain your rating."},
-            {"from": "gpt", "value": text}]})
-        stage2.append({"id": f"{video}:qa", "video": video, "conversations": [
-            {"from": "human", "value": f"<video>\nIs the {DIMENSIONS[0].name} of this video {level}?"},
-            {"from": "gpt", "value": "Yes."}]})
+            stage1.append(
+                {
+                    "id": f"{video}:{d.name}",
+                    "video": video,
+                    "conversations": [
+                        {
+                            "from": "human",
+                            "value": f"<video>\nHow is the {d.name} of this video ({d.definition})?",
+                        },
+                        {"from": "gpt", "value": f"The {d.name} of this video is {level}."},
+                    ],
+                }
+            )
+        stage1.append(
+            {
+                "id": f"{video}:overall",
+                "video": video,
+                "conversations": [
+                    {"from": "human", "value": f"<video>\n{SCORE_QUESTION}"},
+                    {"from": "gpt", "value": f"{SCORE_ANSWER_PREFIX} {level}."},
+                ],
+            }
+        )
+        text = (
+            f"The {DIMENSIONS[0].name} is {level} and the {DIMENSIONS[1].name} is {level}, "
+            f"so the overall quality of this video is {level}."
+        )
+        stage2.append(
+            {
+                "id": f"{video}:justification",
+                "video": video,
+                "conversations": [
+                    {
+                        "from": "human",
+                        "value": "<video>\nAssess the quality of this video and explain your rating.",
+                    },
+                    {"from": "gpt", "value": text},
+                ],
+            }
+        )
+        stage2.append(
+            {
+                "id": f"{video}:qa",
+                "video": video,
+                "conversations": [
+                    {"from": "human", "value": f"<video>\nIs the {DIMENSIONS[0].name} of this video {level}?"},
+                    {"from": "gpt", "value": "Yes."},
+                ],
+            }
+        )
     for name, rows in (("stage1", stage1), ("stage2", stage2)):
         with open(os.path.join(folder, "instructions", f"{name}.jsonl"), "w", encoding="utf-8") as fh:
             fh.writelines(json.dumps(r) + "\n" for r in rows)
     with open(os.path.join(folder, "manifest.json"), "w", encoding="utf-8") as fh:
-        json.dump({"input": os.path.abspath(input_dir), "counts": {"stage1": len(stage1),
-                                                                  "stage2": len(stage2)}}, fh)
+        json.dump(
+            {"input": os.path.abspath(input_dir), "counts": {"stage1": len(stage1), "stage2": len(stage2)}}, fh
+        )
     return folder
 
 
 def tiny_overrides(lmm: str) -> list[str]:
     """Hydra overrides that make `lmm=<name>` a tiny random model on a CPU budget."""
-    return [f"lmm={lmm}", "lmm.tiny=true", "lmm.frames=4", f"lmm.max_pixels={56 * 56}",
-            "lmm.tiny_image_size=28", "device=cpu", "gradient_checkpointing=false"]
+    return [
+        f"lmm={lmm}",
+        "lmm.tiny=true",
+        "lmm.frames=4",
+        f"lmm.max_pixels={56 * 56}",
+        "lmm.tiny_image_size=28",
+        "device=cpu",
+        "gradient_checkpointing=false",
+    ]
 
 
 def lmm_registry():
@@ -63,6 +106,7 @@ def compose(command: str, overrides: list[str], registry=None):
     from hydra.core.global_hydra import GlobalHydra
 
     from s2i_core.hydra_bridge import register_configs, register_resolvers
+
     register_resolvers()
     register_configs(registry or lmm_registry())
     GlobalHydra.instance().clear()

@@ -59,9 +59,13 @@ def train(cfg: Any, output_dir: str, registry=None, model_and_tokenizer=None) ->
 def add_lora(model, adapter, stage_cfg):
     from peft import LoraConfig, get_peft_model
 
-    config = LoraConfig(r=int(stage_cfg.lora_r), lora_alpha=int(stage_cfg.lora_alpha),
-                        lora_dropout=float(stage_cfg.lora_dropout), target_modules=adapter.lora_target_modules(),
-                        bias="none")
+    config = LoraConfig(
+        r=int(stage_cfg.lora_r),
+        lora_alpha=int(stage_cfg.lora_alpha),
+        lora_dropout=float(stage_cfg.lora_dropout),
+        target_modules=adapter.lora_target_modules(),
+        bias="none",
+    )
     return get_peft_model(model, config)
 
 
@@ -82,8 +86,9 @@ def set_trainable(model, adapter, groups: list[str], lora: bool) -> dict[str, in
     return counts
 
 
-def batch_indices(n_items: int, batch_size: int, batch_number: int, seed: int, stage: int,
-                  rank: int = 0, world: int = 1) -> list[int]:
+def batch_indices(
+    n_items: int, batch_size: int, batch_number: int, seed: int, stage: int, rank: int = 0, world: int = 1
+) -> list[int]:
     """Which items form global batch `batch_number`: a fixed function of (seed, stage, epoch), so a resumed
     run sees exactly the order an uninterrupted one would."""
     import torch
@@ -93,7 +98,7 @@ def batch_indices(n_items: int, batch_size: int, batch_number: int, seed: int, s
     epoch, position = divmod(batch_number, per_epoch)
     gen = torch.Generator().manual_seed(seed * 1000 + stage * 100 + epoch)
     order = torch.randperm(n_items, generator=gen).tolist()
-    chunk = order[position * global_bs:(position + 1) * global_bs]
+    chunk = order[position * global_bs : (position + 1) * global_bs]
     return chunk[rank::world] or chunk[:1]
 
 
@@ -118,8 +123,16 @@ def run_stage(stage: int, cfg, adapter, model, tokenizer, output_dir: str, env) 
     bs, accum = int(cfg.batch_size), int(cfg.grad_accum)
 
     def make_batch(indices: list[int]) -> dict:
-        examples = [D.encode(adapter, tokenizer, D.to_messages(items[i].conversations),
-                             cache.get(items[i].video), int(cfg.max_length)) for i in indices]
+        examples = [
+            D.encode(
+                adapter,
+                tokenizer,
+                D.to_messages(items[i].conversations),
+                cache.get(items[i].video),
+                int(cfg.max_length),
+            )
+            for i in indices
+        ]
         return {k: v.to(env.device) for k, v in D.collate(adapter, tokenizer, examples).items()}
 
     per_epoch = math.ceil(len(items) / (bs * env.world))
@@ -129,8 +142,9 @@ def run_stage(stage: int, cfg, adapter, model, tokenizer, output_dir: str, env) 
     warmup = int(total * float(scfg.warmup_ratio))
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: _lr_factor(s, warmup, total))
     engine = dist.wrap(cfg, model, optimizer, env)
-    start = ckpt.load_checkpoint(ckpt_dir, model, optimizer, scheduler,
-                                 engine if env.deepspeed is not None else None)
+    start = ckpt.load_checkpoint(
+        ckpt_dir, model, optimizer, scheduler, engine if env.deepspeed is not None else None
+    )
     probe = make_batch(batch_indices(len(items), bs, 0, int(cfg.seed), stage))
     loss_before = probe_loss(model, probe) if start == 0 else None
     if env.rank == 0:  # rows logged after the last checkpoint of a killed run are replayed: drop them
@@ -138,15 +152,16 @@ def run_stage(stage: int, cfg, adapter, model, tokenizer, output_dir: str, env) 
     dist.reset_peak_memory(env)
     tokens = 0
     began = time.perf_counter()
-    kill_at = (int(cfg.debug.kill_at_step) if int(cfg.debug.get("kill_stage", 2)) == stage else 0)
+    kill_at = int(cfg.debug.kill_at_step) if int(cfg.debug.get("kill_stage", 2)) == stage else 0
     model.train()
     with _progress(f"stage {stage}", total, start, env.rank == 0) as advance:
         for step in range(start, total):
             tick = time.perf_counter()
             step_loss, batch_ids = 0.0, []
             for micro in range(accum):
-                indices = batch_indices(len(items), bs, step * accum + micro, int(cfg.seed), stage,
-                                        env.rank, env.world)
+                indices = batch_indices(
+                    len(items), bs, step * accum + micro, int(cfg.seed), stage, env.rank, env.world
+                )
                 batch = make_batch(indices)
                 with dist.autocast(env):
                     loss = engine(**batch).loss
@@ -158,25 +173,48 @@ def run_stage(stage: int, cfg, adapter, model, tokenizer, output_dir: str, env) 
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
             if env.rank == 0:
-                _append(os.path.join(folder, "metrics.jsonl"),
-                        {"stage": stage, "step": step + 1, "loss": round(step_loss, 6),
-                         "lr": scheduler.get_last_lr()[0], "seconds": round(time.perf_counter() - tick, 4),
-                         "items": batch_ids})
+                _append(
+                    os.path.join(folder, "metrics.jsonl"),
+                    {
+                        "stage": stage,
+                        "step": step + 1,
+                        "loss": round(step_loss, 6),
+                        "lr": scheduler.get_last_lr()[0],
+                        "seconds": round(time.perf_counter() - tick, 4),
+                        "items": batch_ids,
+                    },
+                )
             # DeepSpeed saves collectively (every rank writes its partition); otherwise rank 0 alone
             if ((step + 1) % int(cfg.save_every) == 0 or step + 1 == total) and (
-                    env.deepspeed is not None or env.rank == 0):
-                ckpt.save_checkpoint(ckpt_dir, step + 1, model, optimizer, scheduler,
-                                     {"stage": stage, "total": total}, keep=int(cfg.keep_checkpoints),
-                                     engine=engine if env.deepspeed is not None else None)
+                env.deepspeed is not None or env.rank == 0
+            ):
+                ckpt.save_checkpoint(
+                    ckpt_dir,
+                    step + 1,
+                    model,
+                    optimizer,
+                    scheduler,
+                    {"stage": stage, "total": total},
+                    keep=int(cfg.keep_checkpoints),
+                    engine=engine if env.deepspeed is not None else None,
+                )
             advance(step_loss)
             if kill_at and step + 1 == kill_at:
                 os.kill(os.getpid(), 9)  # fault injection for the resume test: a real SIGKILL, no cleanup
     elapsed = time.perf_counter() - began
     loss_after = probe_loss(model, probe)
-    result = {"stage": stage, "steps": total, "resumed_from": start, "items": len(items),
-              "trainable": counts, "loss_before": loss_before, "loss_after": loss_after,
-              "seconds": round(elapsed, 3), "tokens_per_s": round(tokens / elapsed, 2) if elapsed else None,
-              "peak_memory_mb": dist.peak_memory_mb(env)}
+    result = {
+        "stage": stage,
+        "steps": total,
+        "resumed_from": start,
+        "items": len(items),
+        "trainable": counts,
+        "loss_before": loss_before,
+        "loss_after": loss_after,
+        "seconds": round(elapsed, 3),
+        "tokens_per_s": round(tokens / elapsed, 2) if elapsed else None,
+        "peak_memory_mb": dist.peak_memory_mb(env),
+    }
     if env.rank == 0:
         ckpt.save_weights(ckpt.trainable_state(model), os.path.join(folder, "trained.safetensors"))
         with open(done_file, "w", encoding="utf-8") as fh:
@@ -266,8 +304,14 @@ def _progress(label: str, total: int, start: int, show: bool):
         if not show:
             yield lambda loss: None
             return
-        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TextColumn("loss {task.fields[loss]}"), TimeRemainingColumn(), transient=False) as prog:
+        with Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("loss {task.fields[loss]}"),
+            TimeRemainingColumn(),
+            transient=False,
+        ) as prog:
             task = prog.add_task(label, total=total, completed=start, loss="-")
             yield lambda loss: prog.update(task, advance=1, loss=f"{loss:.4f}")
 

@@ -14,8 +14,10 @@ def run(cfg) -> int:
     summary = train(cfg, job_output_dir(cfg))
     console = Console()
     for stage, result in summary["stages"].items():
-        console.print(f"stage {stage}: {result['steps']} steps, loss {result['loss_before']} -> "
-                      f"{result['loss_after']}, {result['tokens_per_s']} tokens/s")
+        console.print(
+            f"stage {stage}: {result['steps']} steps, loss {result['loss_before']} -> "
+            f"{result['loss_after']}, {result['tokens_per_s']} tokens/s"
+        )
     if "model_dir" in summary:
         console.print(f"tuned model: {summary['model_dir']}  (s2i assess VIDEO model={summary['model_dir']})")
     return EXIT_OK
