@@ -62,10 +62,28 @@ def test_torchrun_two_cpu_ranks_train_in_step(tmp_path):
     out = tmp_path / "out"
     torchrun = str(Path(sys.executable).with_name("torchrun"))
     proc = subprocess.run(
-        [torchrun, "--nproc_per_node", "2", "--master_port", str(29600 + os.getpid() % 300), "-m", "s2i_core.cli",
-         "train", *tiny_overrides("qwen2_vl"), f"data={data}", f"output={out}", "stage1.max_steps=2",
-         "stage2.max_steps=2", "batch_size=1"],
-        capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
+        [
+            torchrun,
+            "--nproc_per_node",
+            "2",
+            "--master_port",
+            str(29600 + os.getpid() % 300),
+            "-m",
+            "s2i_core.cli",
+            "train",
+            *tiny_overrides("qwen2_vl"),
+            f"data={data}",
+            f"output={out}",
+            "stage1.max_steps=2",
+            "stage2.max_steps=2",
+            "batch_size=1",
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     rows = [json.loads(r) for r in (out / "stage2" / "metrics.jsonl").read_text().splitlines()]
     assert [len(r["items"]) for r in rows] == [1, 1]  # rank 0's share of a global batch of 2
