@@ -6,7 +6,7 @@ import math
 
 from s2i_core.lmm import preprocess as pp
 from s2i_core.lmm.adapter import LmmAdapter, VideoInput, processor_setting
-from s2i_core.lmm.tokenizer import build_tiny_tokenizer, chatml_template, vicuna_template
+from s2i_core.lmm.tokenizer import LLAVA_NEXT_VIDEO_TEMPLATE, LLAVA_ONEVISION_TEMPLATE, build_tiny_tokenizer
 
 
 class LlavaOneVisionAdapter(LmmAdapter):
@@ -19,7 +19,7 @@ class LlavaOneVisionAdapter(LmmAdapter):
 
     def tiny_tokenizer(self):
         return build_tiny_tokenizer(
-            list(self.specials), chatml_template(self.video_marker), eos="<|im_end|>", pad="<|endoftext|>"
+            list(self.specials), LLAVA_ONEVISION_TEMPLATE, eos="<|im_end|>", pad="<|endoftext|>"
         )
 
     def _text(self, tokenizer, model_type: str) -> dict:
@@ -85,7 +85,7 @@ class LlavaNextVideoAdapter(LlavaOneVisionAdapter):
 
     def tiny_tokenizer(self):
         return build_tiny_tokenizer(
-            list(self.specials), vicuna_template(self.video_marker), eos="</s>", pad="<unk>", bos="<s>"
+            list(self.specials), LLAVA_NEXT_VIDEO_TEMPLATE, eos="</s>", pad="<unk>", bos="<s>"
         )
 
     def tiny_config(self, tokenizer):

@@ -70,9 +70,8 @@ def to_messages(conversations: list[dict]) -> list[dict]:
             rest = text.replace("<video>\n", "", 1).replace("<video>", "", 1)
             messages.append({"role": role, "content": [{"type": "video"}, {"type": "text", "text": rest}]})
         else:
-            messages.append(
-                {"role": role, "content": text if role == "assistant" else [{"type": "text", "text": text}]}
-            )
+            # content as a list of items: multimodal templates (llava-hf) render only list content
+            messages.append({"role": role, "content": [{"type": "text", "text": text}]})
     return messages
 
 
@@ -85,12 +84,19 @@ def render_segments(tokenizer, messages: list[dict]) -> list[tuple[str, bool]]:
             continue
         prompt = tokenizer.apply_chat_template(messages[:k], tokenize=False, add_generation_prompt=True)
         full = tokenizer.apply_chat_template(messages[: k + 1], tokenize=False)
-        if not prompt.startswith(done) or not full.startswith(prompt):
+        if not full.startswith(done):
             raise ConfigError(
                 "the chat template does not render conversations as growing prefixes; "
                 "assistant-only labels need that property"
             )
-        pieces += [(prompt[len(done) :], False), (full[len(prompt) :], True)]
+        if prompt.startswith(done) and full.startswith(prompt):
+            cut = len(prompt)
+        else:  # the template writes the assistant header differently from its generation prompt (llava-hf)
+            answer = "".join(item.get("text", "") for item in message["content"])
+            cut = full.rfind(answer)
+            if not answer or cut < len(done):
+                raise ConfigError("cannot find the assistant answer in the rendered conversation")
+        pieces += [(full[len(done) : cut], False), (full[cut:], True)]
         done = full
     return [p for p in pieces if p[0]]
 
