@@ -86,18 +86,18 @@ def test_reproduce_command_end_to_end_on_a_small_budget(tmp_path):
     proc = run_s2i("reproduce", f"output={out}", "segments=[{clip:bikes.mp4,start:0.0,split:train},"
                    "{clip:carphone_pristine.mp4,start:0.0,split:test}]", "segment_s=0.6", "max_side=96",
                    "ladders.sharpness=[1.0,3.0]", "ladders.noise=[10,30]", "~ladders.compression",
-                   "~ladders.exposure", "~ladders.resolution", "variants=[untrained,stage1_2]",
+                   "~ladders.exposure", "~ladders.resolution", "variants=[sig,untrained,stage1_2]",
                    "train.stage1.max_steps=2", "train.stage2.max_steps=2", "bootstrap=20",
                    "+generate.scorers=[sharpness,noise]")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     results = json.loads((out / "results.json").read_text())
     assert results["train_clips"] == 5 and results["test_clips"] == 5 and results["sig_records"] == 5
-    assert set(results["variants"]) == {"untrained", "stage1_2"}
+    assert set(results["variants"]) == {"sig", "untrained", "stage1_2"}
     for variant in results["variants"].values():
         assert variant["scored"] == 5 and variant["failed"] == 0
     assert results["variants"]["stage1_2"]["train_steps"] == {"1": 2, "2": 2}
     table = (out / "results.md").read_text()
-    assert "untrained (random init)" in table and "stage I + II" in table
+    assert "untrained (random init)" in table and "stage I + II" in table and "the teacher" in table
     # Held-out clips never reach generation: the SIG records are the training ladder's only.
     videos = [json.loads(line)["video"] for line in (out / "sig" / "records.jsonl").read_text().splitlines()]
     assert all(v.startswith("bikes_") for v in videos)

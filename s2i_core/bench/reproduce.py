@@ -1,5 +1,6 @@
 """The small-scale reproduction, top to bottom.
 
+0. The teacher: SIG's own overall score of the held-out clips, the level of agreement the student learns from.
 1. Cut segments of real clips; distortion ladders (s2i_core.validate.ladders) of each. Test segments are
    held out: their clips are scored at the end and never generated from or trained on.
 2. SIG on the training ladders (`generate`): the model learns from SIG's measured levels, not from the known
@@ -20,8 +21,10 @@ from pathlib import Path
 
 from s2i_core.errors import ConfigError
 
-VARIANTS = {"untrained": None, "stage2": ["stage1.enabled=false"], "stage1_2": []}
-LABELS = {"untrained": "untrained (random init)", "stage2": "stage II only", "stage1_2": "stage I + II"}
+TRAINED = {"stage2": ["stage1.enabled=false"], "stage1_2": []}  # trained variant -> its extra train overrides
+VARIANTS = ("sig", "untrained", *TRAINED)  # sig: the teacher; untrained: the random model
+LABELS = {"sig": "SIG overall score (the teacher, no LMM)", "untrained": "untrained (random init)",
+          "stage2": "stage II only", "stage1_2": "stage I + II"}
 
 
 def clips_folder(cfg) -> Path:
@@ -128,10 +131,18 @@ def run(cfg, out: Path) -> dict:
         if variant not in VARIANTS:
             raise ConfigError(f"unknown variant {variant!r}; choose from {', '.join(VARIANTS)}")
         train_cfg = compose_config("train", [f"data={out / 'sig'}", f"seed={seed}", *as_overrides(cfg.train),
-                                             *cfg.extra.train, *(VARIANTS[variant] or [])])
+                                             *cfg.extra.train, *TRAINED.get(variant, [])])
         torch.manual_seed(seed)  # the untrained model's random weights, and every trained run's start
-        if VARIANTS[variant] is None:
-            predictor, trained = lmm_predictor(train_cfg.lmm), {"stages": {}}
+        trained = {"stages": {}}
+        if variant == "sig":
+            from omegaconf import OmegaConf
+
+            from s2i_core.bench.sources import build_predictor
+
+            teacher = {"source": "sig", "scorers": gen_cfg.scorers, "aggregation": gen_cfg.aggregation}
+            predictor = build_predictor(OmegaConf.create(teacher), load_registry())
+        elif variant == "untrained":
+            predictor = lmm_predictor(train_cfg.lmm)
         else:
             trained = train(train_cfg, str(out / f"train_{variant}"))
             predictor = lmm_predictor(trained["model_dir"])
