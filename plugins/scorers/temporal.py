@@ -130,7 +130,7 @@ def _similarity_step(prev: np.ndarray, cur: np.ndarray) -> np.ndarray | None:
     """(dx, dy, angle) of the similarity transform that maps tracked corners of `prev` onto `cur`."""
     import cv2
 
-    pts = cv2.goodFeaturesToTrack(prev, maxCorners=120, qualityLevel=0.01, minDistance=7)
+    pts = cv2.goodFeaturesToTrack(prev, maxCorners=80, qualityLevel=0.01, minDistance=6)
     if pts is None or len(pts) < 8:
         return None
     nxt, status, _ = cv2.calcOpticalFlowPyrLK(prev, cur, pts, None, winSize=(21, 21), maxLevel=3)
@@ -149,7 +149,7 @@ def _camera_steps(run: np.ndarray, dup: np.ndarray) -> np.ndarray:
     A change after repeated frames spans several frame times and is divided by them, so stutter does not
     read as shake.
     """
-    frames = _shrink(run, 320).astype(np.uint8)
+    frames = _shrink(run, 240).astype(np.uint8)
     width = frames.shape[2]
     steps, gap = [], 0
     for t in range(1, len(frames)):
@@ -194,7 +194,7 @@ class Stability(MappedScorer):
 class MotionBlurConfig:
     bad: float = 0.3  # along/across gradient-energy ratio of heavily smeared motion
     good: float = 0.75
-    pairs: int = 4  # frame pairs per run given optical flow (it is the costly part)
+    pairs: int = 3  # frame pairs per run given optical flow (it is the costly part)
 
 
 class MotionBlur(MappedScorer):
