@@ -66,6 +66,8 @@ def param_counts(model, adapter) -> dict:
             continue  # a lookup, no matmul FLOPs
         group = adapter.group_of(name)
         out["llm" if group == "language" else "vision"] += p.numel()
+    if model.config.tie_word_embeddings:  # the tied output projection is a real matmul, listed under embed_tokens
+        out["llm"] += model.lm_head.weight.numel()
     return out
 
 

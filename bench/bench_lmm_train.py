@@ -1,8 +1,8 @@
 """Training throughput and peak memory per progressive-tuning stage.
 
     .venv/bin/python bench/bench_lmm_train.py                  # CPU: small random Qwen2-VL, both stages
-    .venv/bin/python bench/bench_lmm_train.py --gpu            # CUDA: 2B-class Qwen2-VL, bf16, 16 frames,
-                                                               # tokens/s, MFU, and HF Trainer defaults
+    .venv/bin/python bench/bench_lmm_train.py --gpu --steps 20 --batch 4
+        # CUDA: 2B-class Qwen2-VL, bf16, 16 frames: tokens/s, MFU, and HF Trainer defaults
 
 Models are random-weight architectures built from config (no download). On a machine without CUDA the GPU
 part prints that it was skipped and exits 0.
