@@ -150,7 +150,7 @@ def resize_batch(batch: np.ndarray, max_side: int) -> np.ndarray:
 def key_frames(decoder) -> np.ndarray:
     try:
         return np.asarray(decoder._get_key_frame_indices(), dtype=int)
-    except Exception:  # private API: without it sampling still works, it just seeks less cleverly
+    except (AttributeError, RuntimeError, TypeError):  # private API: without it sampling still works, it just seeks less cleverly
         return np.zeros(0, dtype=int)
 
 
@@ -187,7 +187,7 @@ def decode_clip(path: str | os.PathLike, sampling: Sampling = Sampling()) -> Cli
     spatial, run_ranges = sample_plan(meta.frames, sampling, key_frames(decoder))
     wanted = sorted(set(spatial).union(*map(set, run_ranges)))
     keep_spatial = set(spatial)
-    frames, times, run_frames = [], [], {}
+    frames, run_frames = [], {}
     try:
         for index in wanted:
             frame = decoder.get_frame_at(index)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 
 import numpy as np
@@ -58,7 +59,7 @@ def check_score(s: DimensionScore) -> None:
 
 
 def test_scores_are_in_range_on_real_footage_and_pristine_is_not_bad(sample_scores):
-    for name, result in sample_scores.items():
+    for result in sample_scores.values():
         assert sorted(result) == sorted(DEFAULT)
         for s in result.values():
             check_score(s)
@@ -94,7 +95,7 @@ def test_degenerate_clips_still_score(tmp_path, scorers):
 
 
 def test_synthetic_blur_and_noise_move_only_their_scorers(tmp_path, scorers):
-    base = dict(source="mandelbrot", size="256x192", seconds=0.6)
+    base = {"source": "mandelbrot", "size": "256x192", "seconds": 0.6}
     paths = {"clean": make_video(tmp_path / "a.mp4", extra=("-crf", "12"), **base),
              "blur": make_video(tmp_path / "b.mp4", vf="gblur=sigma=2.5", extra=("-crf", "12"), **base),
              "noise": make_video(tmp_path / "c.mp4", vf="noise=alls=25:allf=t", extra=("-crf", "12"), **base)}
@@ -109,7 +110,7 @@ def test_ramp_is_smooth_monotone_and_never_ties():
     assert ramp(1.0, bad=8, good=1) == pytest.approx(0.9) and ramp(8.0, bad=8, good=1) == pytest.approx(0.1)
     xs = np.linspace(-50, 60, 200)
     ys = [ramp(x, bad=0, good=10) for x in xs]
-    assert all(a < b for a, b in zip(ys, ys[1:]))
+    assert all(a < b for a, b in itertools.pairwise(ys))
     assert ramp(float("nan"), 0, 1) == 0.0
 
 
@@ -195,13 +196,13 @@ def test_pyiqa_scorer_wiring(tmp_path):
     weights.write_bytes(b"not really weights")
     try:
         import pyiqa  # noqa: F401
-    except Exception:
+    except ImportError:
         # no torchvision here: the scorer must say which extra is missing rather than fail obscurely
         with pytest.raises(ConfigError, match="pyiqa"):
             REGISTRY.build("scorer", {"impl": "pyiqa", "path": str(weights)})
         pytest.skip("pyiqa (needs torchvision) is not installed; its import is skipped")
-    with pytest.raises(Exception):
-        REGISTRY.build("scorer", {"impl": "pyiqa", "path": str(weights)})  # garbage weights must not load
+    with pytest.raises(Exception, match="."):  # garbage weights must not load, whatever pyiqa raises
+        REGISTRY.build("scorer", {"impl": "pyiqa", "path": str(weights)})
 
 
 def test_fluency_tells_a_scene_cut_from_stutter(tmp_path):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from s2i_plugins.scorers.common import MappedScorer, band_energies, patches
 
 from s2i_core.specs import ScorerSpec
-from s2i_plugins.scorers.common import MappedScorer, band_energies, patches
 
 
 def _band_sums(clip) -> np.ndarray:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from s2i_plugins.scorers.common import MappedScorer
 
 from s2i_core.specs import ScorerSpec
-from s2i_plugins.scorers.common import MappedScorer
 
 MOTION_FLOOR = 0.6  # mean |frame difference| (grey levels) below which a run is treated as still
 CUT_LEVEL = 25.0  # mean |frame difference| above which a transition is a scene cut

@@ -53,8 +53,8 @@ def _off_centre(src: Source, s: float) -> str:
 def _jitter(src: Source, s: float) -> str:
     # hand shake: a few incommensurate sines (2-6 Hz at 25 fps) moving a crop window, then scaled back
     m = 2 * s
-    dx = f"(iw-ow)/2*(0.6*sin(n*1.3)+0.4*sin(n*2.7+1))"
-    dy = f"(ih-oh)/2*(0.6*sin(n*1.1+2)+0.4*sin(n*3.1))"
+    dx = "(iw-ow)/2*(0.6*sin(n*1.3)+0.4*sin(n*2.7+1))"
+    dy = "(ih-oh)/2*(0.6*sin(n*1.1+2)+0.4*sin(n*3.1))"
     return f"crop=iw*{1 - m:.4f}:ih*{1 - m:.4f}:'(iw-ow)/2+{dx}':'(ih-oh)/2+{dy}'," + _rescale(src)
 
 
@@ -80,7 +80,7 @@ LADDERS: dict[str, Ladder] = {ladder.dimension: ladder for ladder in (
 
 def ffmpeg(*args: str, what: str) -> None:
     proc = subprocess.run(["ffmpeg", "-y", "-hide_banner", "-loglevel", "error", "-nostdin", *args],
-                          capture_output=True, text=True, timeout=600)
+                          capture_output=True, text=True, timeout=600, check=False)
     if proc.returncode != 0:
         raise VideoError(what, "ffmpeg_failed", f"ffmpeg failed: {proc.stderr.strip()[-400:]}")
 

@@ -14,6 +14,10 @@ from s2i_core.validate.ladders import LADDERS
 from s2i_core.validate.runner import Results
 
 
+def _mark(ok: bool) -> str:
+    return "[green]yes[/]" if ok else "[red]NO[/]"
+
+
 def print_table(checks: list[Check], console=None) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -24,10 +28,9 @@ def print_table(checks: list[Check], console=None) -> None:
         table.add_column(col, justify="left" if col in ("dimension", "group", "worst other (drop)") else "right")
     for c in checks:
         group = BY_NAME[c.dimension].group
-        mark = lambda ok: "[green]yes[/]" if ok else "[red]NO[/]"  # noqa: E731
         table.add_row(c.dimension, group, f"{c.l_srcc:.3f}" + ("" if c.l_pass else " [red]<" +
                       f"{L_THRESHOLD[group]}[/]"), f"{c.d_drop:.3f}", f"{c.d_separated:.2f}", f"{c.p_agree:.3f}",
-                      f"{c.own_drop:.3f}", f"{c.worst_other} ({c.other_drop:.3f})", mark(c.passed))
+                      f"{c.own_drop:.3f}", f"{c.worst_other} ({c.other_drop:.3f})", _mark(c.passed))
     (console or Console()).print(table)
 
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from s2i_core.errors import ConfigError
 from s2i_core.scoring import sampling_for, score_clip
-from s2i_core.validate.ladders import HQ_CRF, LADDERS, Source, encode, prepare, render
+from s2i_core.validate.ladders import HQ_CRF, LADDERS, encode, prepare, render
 from s2i_core.video import decode_clip
 
 
@@ -60,7 +60,7 @@ def run_validation(videos: Sequence[Path], work: Path, strengths: dict[str, Sequ
                 jobs.append((c, k, r, src, work / f"{stem}_{name}_{r}.mp4", s))
 
     def do(job):
-        c, k, r, src, out, *s = job
+        _, k, _, src, out, *s = job
         if k is None:
             encode(src.path, out, "null", HQ_CRF)
         else:
