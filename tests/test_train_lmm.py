@@ -167,3 +167,30 @@ def test_killed_run_resumes_to_the_same_steps_and_data_order(tmp_path, data_dir)
     # the same data, the same weights from the checkpoint: the resumed run retraces the reference losses
     for a, b in zip(rows(resumed), rows(reference)):
         assert a["loss"] == pytest.approx(b["loss"], rel=1e-4, abs=1e-5)
+
+
+def test_scoring_reads_the_level_where_training_put_it(tmp_path):
+    """Train on 'overall' items answering only 'excellent' or 'bad': the level-token distribution at the scoring
+    position must then concentrate on those two words. A misaligned prompt, answer prefix or level token would
+    leave it spread over all five."""
+    import shutil
+
+    from s2i_core.lmm.inference import load_scorer
+    from s2i_core.lmm.trainer import train
+
+    make_video(tmp_path / "in" / "clean.mp4", size="96x72", seconds=0.5)
+    make_video(tmp_path / "in" / "noisy.mp4", source="mandelbrot", size="96x72", seconds=0.5)
+    data = write_instructions(
+        str(tmp_path / "data"), str(tmp_path / "in"), {"clean.mp4": "excellent", "noisy.mp4": "bad"}, dimensions=0
+    )
+    shutil.copy(f"{data}/instructions/stage1.jsonl", f"{data}/instructions/stage2.jsonl")  # overall items only
+    cfg = compose(
+        "train",
+        tiny_overrides("qwen2_vl")
+        + [f"data={data}", f"output={tmp_path / 'out'}", "stage1.enabled=false", "stage2.max_steps=30",
+           "stage2.lr=5e-3", "stage2.train=[vision,projector,language]", "stage2.lora_r=4", "batch_size=2"],
+    )  # fmt: skip
+    summary = train(cfg, str(tmp_path / "out"), registry=lmm_registry())
+    scorer = load_scorer(summary["model_dir"], device="cpu", registry=lmm_registry())
+    for probs in scorer.probabilities([tmp_path / "in" / "clean.mp4", tmp_path / "in" / "noisy.mp4"]):
+        assert probs["bad"] + probs["excellent"] > 0.9, probs
