@@ -10,6 +10,7 @@ from s2i_plugins.scorers.common import MappedScorer
 from s2i_core.specs import ScorerSpec
 
 MOTION_FLOOR = 0.6  # mean |frame difference| (grey levels) below which a run is treated as still
+DUP_LEVEL = 1.0  # a repeated frame differs from the last by encoder noise only (grey levels)
 CUT_LEVEL = 25.0  # mean |frame difference| above which a transition is a scene cut
 
 
@@ -40,15 +41,15 @@ def scene_cuts(diffs: np.ndarray) -> np.ndarray:
 def duplicate_mask(diffs: np.ndarray, reach: int = 6) -> np.ndarray:
     """Transitions that repeat the previous frame: far less change than the motion around them.
 
-    The reference is the largest change within `reach` transitions, so a scene cut elsewhere in the run
-    does not make ordinary motion look frozen, and heavy stutter (one real change in six) is still caught.
+    The reference is the largest change within `reach` transitions, so heavy stutter (one real change in
+    six) is still caught; a repeat must also be nearly still in absolute terms (< DUP_LEVEL), so the
+    ordinary motion beside a scene cut does not look frozen.
     """
     mask = np.zeros(diffs.shape, bool)
-    usable = np.where(scene_cuts(diffs), 0.0, diffs)  # a cut is not the motion to compare with
     for t in range(diffs.size):
-        around = np.concatenate([usable[max(0, t - reach):t], usable[t + 1:t + 1 + reach]])
+        around = np.concatenate([diffs[max(0, t - reach):t], diffs[t + 1:t + 1 + reach]])
         reference = around.max() if around.size else 0.0
-        mask[t] = reference >= MOTION_FLOOR and diffs[t] < 0.25 * reference
+        mask[t] = reference >= MOTION_FLOOR and diffs[t] < min(0.25 * reference, DUP_LEVEL)
     return mask
 
 
