@@ -12,8 +12,8 @@ _FAMILIES = (
     ("qwen2_vl", "qwen", "Qwen2VLAdapter", "Qwen2-VL (dynamic resolution, M-RoPE)"),
     ("qwen2_5_vl", "qwen", "Qwen25VLAdapter", "Qwen2.5-VL (window attention vision tower, absolute time)"),
     ("qwen3_vl", "qwen", "Qwen3VLAdapter", "Qwen3-VL (DeepStack, per-frame timestamps)"),
-    ("llava_onevision", "llava", "LlavaOneVisionAdapter", "LLaVA-OneVision (SigLIP + Qwen2, pooled frames)"),
-    ("llava_next_video", "llava", "LlavaNextVideoAdapter", "LLaVA-NeXT-Video / LLaVA-Video (CLIP, 2x2 pool)"),
+    ("llava_onevision", "llava", "LlavaOneVisionAdapter", "LLaVA-OneVision and LLaVA-Video-Qwen2 (SigLIP + Qwen2)"),
+    ("llava_next_video", "llava", "LlavaNextVideoAdapter", "LLaVA-NeXT-Video (CLIP + Llama/Vicuna, 2x2 pool)"),
     ("internvl", "internvl", "InternVLAdapter", "InternVL 2.5/3 (transformers-native, pixel shuffle)"),
 )
 
