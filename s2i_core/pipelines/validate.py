@@ -57,6 +57,8 @@ def run(cfg: DictConfig) -> int:
     out = Path(job_output_dir(cfg))
     out.mkdir(parents=True, exist_ok=True)
     console = Console()
+    if not console.is_terminal:  # a log file: do not squeeze the table into 80 columns
+        console = Console(width=140)
     console.print(f"validating {len(scorers)} scorers on {len(clips)} clip(s): {', '.join(c.name for c in clips)}")
     with tempfile.TemporaryDirectory(prefix="s2i-ladders-") as work, Progress(console=console) as progress:
         results = run_validation(clips, Path(work), strengths, scorers, seconds=float(cfg.seconds),
