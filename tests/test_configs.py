@@ -32,6 +32,7 @@ def composed(command: str, overrides: list[str] = ()):
 @pytest.mark.parametrize("command", hydra_commands())
 def test_every_primary_config_composes_and_resolves(command):
     cfg = composed(command)
+    give_mandatory_values(cfg)
     resolved = OmegaConf.to_container(cfg, resolve=True)
     assert isinstance(resolved, dict) and resolved
     for kind in KINDS:  # every selected plugin node builds a typed config
@@ -52,6 +53,15 @@ def test_every_experiment_composes_with_some_command(experiment):
         except Exception as exc:  # noqa: BLE001 - collected for the message
             failures[command] = repr(exc)
     pytest.fail(f"experiment {experiment!r} composes with no command: {failures}")
+
+
+def give_mandatory_values(node) -> None:
+    """Mandatory (`???`) values are the user's to give: fill them as a command line would."""
+    for key in list(node.keys()):
+        if OmegaConf.is_missing(node, key):
+            node[key] = "given-on-the-command-line"
+        elif OmegaConf.is_dict(node._get_node(key)) and not OmegaConf.is_interpolation(node, key):
+            give_mandatory_values(node[key])
 
 
 def _commands_with_group(group: str) -> list[str]:
