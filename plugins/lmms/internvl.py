@@ -25,19 +25,7 @@ class InternVLAdapter(LmmAdapter):
 
         c = self.config
         side = c.tiny_image_size
-        text = {
-            "model_type": "qwen2",
-            "vocab_size": len(tokenizer),
-            "hidden_size": c.tiny_hidden,
-            "intermediate_size": 2 * c.tiny_hidden,
-            "num_hidden_layers": c.tiny_layers,
-            "num_attention_heads": 4,
-            "num_key_value_heads": 2,
-            "max_position_embeddings": 4096,
-            "eos_token_id": tokenizer.eos_token_id,
-            "pad_token_id": tokenizer.pad_token_id,
-            "bos_token_id": None,
-        }
+        text = self.tiny_text_config(tokenizer, model_type="qwen2")
         vision = {
             "hidden_size": c.tiny_hidden,
             "intermediate_size": 2 * c.tiny_hidden,

@@ -22,22 +22,6 @@ class LlavaOneVisionAdapter(LmmAdapter):
             list(self.specials), LLAVA_ONEVISION_TEMPLATE, eos="<|im_end|>", pad="<|endoftext|>"
         )
 
-    def _text(self, tokenizer, model_type: str) -> dict:
-        c = self.config
-        return {
-            "model_type": model_type,
-            "vocab_size": len(tokenizer),
-            "hidden_size": c.tiny_hidden,
-            "intermediate_size": 2 * c.tiny_hidden,
-            "num_hidden_layers": c.tiny_layers,
-            "num_attention_heads": 4,
-            "num_key_value_heads": 2,
-            "max_position_embeddings": 4096,
-            "eos_token_id": tokenizer.eos_token_id,
-            "pad_token_id": tokenizer.pad_token_id,
-            "bos_token_id": None,
-        }
-
     def _vision(self, model_type: str) -> dict:
         c = self.config
         return {
@@ -54,7 +38,7 @@ class LlavaOneVisionAdapter(LmmAdapter):
         from transformers import LlavaOnevisionConfig
 
         return LlavaOnevisionConfig(
-            text_config=self._text(tokenizer, "qwen2"),
+            text_config=self.tiny_text_config(tokenizer, model_type="qwen2"),
             vision_config=self._vision("siglip_vision_model"),
             image_token_index=tokenizer.convert_tokens_to_ids("<image>"),
             video_token_index=tokenizer.convert_tokens_to_ids("<video>"),
@@ -93,7 +77,7 @@ class LlavaNextVideoAdapter(LlavaOneVisionAdapter):
 
         side = self.config.tiny_image_size
         return LlavaNextVideoConfig(
-            text_config=self._text(tokenizer, "llama"),
+            text_config=self.tiny_text_config(tokenizer, model_type="llama"),
             vision_config=self._vision("clip_vision_model") | {"projection_dim": 32},
             image_token_index=tokenizer.convert_tokens_to_ids("<image>"),
             video_token_index=tokenizer.convert_tokens_to_ids("<video>"),

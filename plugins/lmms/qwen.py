@@ -47,28 +47,12 @@ class Qwen2VLAdapter(LmmAdapter):
         }
         return ids
 
-    def _text(self, tokenizer) -> dict:
-        c = self.config
-        return {
-            "vocab_size": len(tokenizer),
-            "hidden_size": c.tiny_hidden,
-            "intermediate_size": 2 * c.tiny_hidden,
-            "num_hidden_layers": c.tiny_layers,
-            "num_attention_heads": 4,
-            "num_key_value_heads": 2,
-            "max_position_embeddings": 4096,
-            "eos_token_id": tokenizer.eos_token_id,
-            "pad_token_id": tokenizer.pad_token_id,
-            "bos_token_id": None,
-            "tie_word_embeddings": False,
-        }
-
     def tiny_config(self, tokenizer):
         from transformers import Qwen2VLConfig
 
         c = self.config
         head = c.tiny_hidden // 4
-        text = self._text(tokenizer) | {
+        text = self.tiny_text_config(tokenizer, tie_word_embeddings=False) | {
             "rope_parameters": {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": _mrope(head)}
         }
         vision = {
@@ -123,7 +107,7 @@ class Qwen25VLAdapter(Qwen2VLAdapter):
 
         c = self.config
         head = c.tiny_hidden // 4
-        text = self._text(tokenizer) | {
+        text = self.tiny_text_config(tokenizer, tie_word_embeddings=False) | {
             "rope_parameters": {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": _mrope(head)}
         }
         vision = {
@@ -161,7 +145,7 @@ class Qwen3VLAdapter(Qwen2VLAdapter):
 
         c = self.config
         head = c.tiny_hidden // 4
-        text = self._text(tokenizer) | {
+        text = self.tiny_text_config(tokenizer, tie_word_embeddings=False) | {
             "head_dim": head,
             "rope_parameters": {
                 "rope_type": "default",

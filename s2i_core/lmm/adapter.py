@@ -105,6 +105,23 @@ class LmmAdapter:
     def tiny_config(self, tokenizer):
         raise NotImplementedError
 
+    def tiny_text_config(self, tokenizer, **extra) -> dict:
+        """The language-model half of a tiny config, the same in every family: small, the tokenizer's ids."""
+        c = self.config
+        return {
+            "vocab_size": len(tokenizer),
+            "hidden_size": c.tiny_hidden,
+            "intermediate_size": 2 * c.tiny_hidden,
+            "num_hidden_layers": c.tiny_layers,
+            "num_attention_heads": 4,
+            "num_key_value_heads": 2,
+            "max_position_embeddings": 4096,
+            "eos_token_id": tokenizer.eos_token_id,
+            "pad_token_id": tokenizer.pad_token_id,
+            "bos_token_id": None,
+            **extra,
+        }
+
     # ---- inputs --------------------------------------------------------------------------------------------
     def video_input(self, frames, tokenizer) -> VideoInput:
         """Frames (`preprocess.Frames`) -> pixel tensors + the placeholder token ids the model expects."""
