@@ -11,6 +11,8 @@ from importlib.resources import files
 from s2i_core.errors import S2IError, UnknownNameError
 
 EXIT_OK, EXIT_ITEM_ERRORS, EXIT_USAGE = 0, 1, 2
+_HYDRA_FLAGS_WITH_VALUE = {"--cfg", "-c", "--package", "-p", "--config-path", "-cp", "--config-name", "-cn",
+                           "--config-dir", "-cd", "--info", "-i", "--experimental-rerun"}
 _SWEEP_WORDS = {"choice", "range", "interval", "glob", "sort", "shuffle", "tag", "int", "float", "str",
                 "bool", "json_str", "null", "true", "false", "default", "none"}
 
@@ -86,8 +88,9 @@ def _positional_to_override(name: str | None, args: list[str]) -> list[str]:
     if not name:
         return args
     out, taken = [], False
-    for arg in args:
-        if not taken and "=" not in arg and not arg.startswith("-"):
+    for i, arg in enumerate(args):
+        follows_flag = i > 0 and args[i - 1] in _HYDRA_FLAGS_WITH_VALUE
+        if not taken and not follows_flag and "=" not in arg and not arg.startswith("-"):
             out.append(f"{name}={arg}")
             taken = True
         else:

@@ -73,3 +73,62 @@ def test_readme_plugin_installs_lists_and_runs(tmp_path):
     finally:
         subprocess.run([*pip, "uninstall", "-y", "s2i-letterbox"], check=True)
     assert "s2i-letterbox" not in run_s2i("plugins", "--json", check=True).stdout
+
+
+def cli_examples() -> list[list[str]]:
+    """Every `s2i ...` command in the README's 'Command line' block, split into argv lists."""
+    import shlex
+
+    block = fenced_blocks(README.split("## Command line", 1)[1], "bash")[0]
+    commands = []
+    for line in block.splitlines():
+        for part in line.split("#", 1)[0].split("&&"):
+            argv = shlex.split(part)
+            if argv and argv[0] == "s2i" and not any("..." in a for a in argv):
+                commands.append(argv[1:])
+    return commands
+
+
+def single_jobs(args: list[str]) -> list[list[str]]:
+    """A multirun command as the single jobs it launches (each sweep value once, others at their first)."""
+    if "-m" not in args and "--multirun" not in args:
+        return [args]
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    args = [a for a in args if a not in ("-m", "--multirun")]
+    plain = [a for a in args if "=" not in a]
+    parsed = OverridesParser.create().parse_overrides([a for a in args if "=" in a])
+    choices = [[o.input_line] if not o.is_sweep_override() else
+               [f"{o.get_key_element()}={v}" for v in o.sweep_string_iterator()] for o in parsed]
+    jobs = []
+    for i, options in enumerate(choices):
+        for value in options:
+            jobs.append(plain + [c[0] for c in choices[:i]] + [value] + [c[0] for c in choices[i + 1:]])
+    return jobs
+
+
+def test_readme_cli_examples_compose(tmp_path):
+    examples = cli_examples()
+    assert len(examples) >= 10
+    for args in examples:
+        if args[0] in ("plugins",):
+            run_s2i(*args, cwd=tmp_path, check=True)
+            continue
+        for job in single_jobs(args):
+            proc = run_s2i(*job, "--cfg", "job", cwd=tmp_path)
+            assert proc.returncode == 0, f"README example `s2i {' '.join(args)}` does not compose:\n{proc.stderr}"
+    assert not any(tmp_path.iterdir()), "composing must not run anything"
+
+
+@pytest.mark.slow
+def test_readme_main_job_runs_on_builtin_samples(tmp_path):
+    demo = README.split("## Set-up", 1)[1].split("\n## ", 1)[0]
+    command = fenced_blocks(demo, "bash")[0].split("&&", 1)[1].split()
+    assert command[0] == ".venv/bin/s2i"
+    proc = run_s2i(*command[1:], cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    out = tmp_path / "runs" / "demo"
+    for name in ("records.jsonl", "errors.jsonl", "manifest.json", "report.html",
+                 "instructions/stage1.jsonl", "instructions/stage2.jsonl"):
+        assert (out / name).is_file(), name
+    assert len((out / "records.jsonl").read_text().splitlines()) == 10
