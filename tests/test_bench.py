@@ -113,8 +113,11 @@ def test_build_then_judge_the_references_themselves(tmp_path):
 
 @pytest.mark.slow
 def test_tuned_lmm_as_scorer_source_and_as_answerer(blur_ladder, tmp_path):
-    """A tiny model trained by `s2i train` scores the ladder (level tokens) and answers S2I-Bench questions."""
+    """A tiny model trained by `s2i train` scores the ladder (level tokens) and answers S2I-Bench questions.
+    The bench steps run in this process (the composed config `s2i bench` would run) to load torch once."""
+    from s2i_core.bench.ablation import compose_config
     from s2i_core.lmm.testing import tiny_overrides, write_instructions
+    from s2i_core.pipelines import bench
 
     data = write_instructions(str(tmp_path / "data"), str(blur_ladder),
                               {f"blur{s}.mp4": LEVELS[4 - i] for i, s in enumerate(BLUR)})
@@ -124,22 +127,22 @@ def test_tuned_lmm_as_scorer_source_and_as_answerer(blur_ladder, tmp_path):
     model = tmp_path / "train" / "model"
 
     out = tmp_path / "scored"
-    proc = run_s2i("bench", "task=scoring", f"dataset.root={blur_ladder}", "source=lmm", f"model={model}",
-                   "batch=4", "bootstrap=0", f"output={out}")
-    assert proc.returncode == 1, proc.stderr[-2000:]  # the broken and the missing video
+    cfg = compose_config("bench", ["task=scoring", f"dataset.root={blur_ladder}", "source=lmm", f"model={model}",
+                                   "batch=4", "bootstrap=0", f"output={out}"])
+    assert bench.run(cfg) == 1  # the broken and the missing video
     metrics = json.loads((out / "metrics.json").read_text())
     assert (metrics["scored"], metrics["failed"]) == (5, 2)
     with open(out / "predictions.csv") as fh:
         assert all(0.0 <= float(r["prediction"]) <= 1.0 for r in csv.DictReader(fh))
 
-    bench = tmp_path / "bench.jsonl"
+    bench_file = tmp_path / "bench.jsonl"
     items = [{"id": f"q{s}", "video": f"blur{s}.mp4", "dimension": "sharpness", "question": "How sharp is it?",
               "reference": "The sharpness of this video is good.", "levels": {"sharpness": "good"}} for s in BLUR[:2]]
-    bench.write_text("".join(json.dumps(i) + "\n" for i in items))
+    bench_file.write_text("".join(json.dumps(i) + "\n" for i in items))
     out = tmp_path / "answered"
-    proc = run_s2i("bench", "task=justification", f"bench_file={bench}", f"model={model}",
-                   f"videos={blur_ladder}", "max_new_tokens=6", "repeats=1", f"output={out}")
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    cfg = compose_config("bench", ["task=justification", f"bench_file={bench_file}", f"model={model}",
+                                   f"videos={blur_ladder}", "max_new_tokens=6", "repeats=1", f"output={out}"])
+    assert bench.run(cfg) == 0
     answers = [json.loads(line) for line in (out / "answers.jsonl").read_text().splitlines()]
     assert [a["id"] for a in answers] == ["q0", "q1"] and all(isinstance(a["answer"], str) for a in answers)
     assert json.loads((out / "justification.json").read_text())["questions"] == 2
