@@ -44,7 +44,7 @@ def _plot(counts: dict[str, list[int]]) -> str:
     fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.4 * rows), squeeze=False)
     for ax, (key, values) in zip(axes.flat, counts.items()):
         ax.bar(range(5), values, color=["#c0392b", "#e67e22", "#f1c40f", "#7cb342", "#2e7d32"])
-        ax.set_xticks(range(5), [lv[:4] for lv in LEVELS], fontsize=8)
+        ax.set_xticks(range(5), [lv if len(lv) <= 4 else lv[:3] + "." for lv in LEVELS], fontsize=8)
         ax.set_title(key.replace("_", " "), fontsize=10)
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
