@@ -63,10 +63,9 @@ def compose_config(name: str, overrides: list[str]):
         return compose(config_name=name, overrides=overrides)
 
 
-def write_labeled(items, folder: Path) -> Path:
-    """Overall-rating instruction items from labelled videos (MOS min-max scaled to five equal bins), in the
-    `s2i generate` layout so `s2i train` reads them like SIG data."""
-    from s2i_core.dimensions import LEVELS
+def write_labeled(items, folder: Path, mapper) -> Path:
+    """Overall-rating instruction items from labelled videos (MOS min-max scaled to [0, 1], then the level
+    mapper `mapper`), in the `s2i generate` layout so `s2i train` reads them like SIG data."""
     from s2i_plugins.templates.writers import stage1_answer, stage1_question
 
     present = [i for i in items if i.path.is_file()]
@@ -75,8 +74,7 @@ def write_labeled(items, folder: Path) -> Path:
     low, high = min(i.mos for i in present), max(i.mos for i in present)
     rows = []
     for item in present:
-        unit = (item.mos - low) / (high - low) if high > low else 0.5
-        level = LEVELS[min(4, int(unit * 5))]
+        level = mapper.level("overall", (item.mos - low) / (high - low) if high > low else 0.5)
         video = str(item.path.resolve())
         rows.append({"id": f"{item.key}#labeled", "video": video, "videos": [video], "conversations": [
             {"from": "human", "value": f"<video>\n{stage1_question('overall')}"},
@@ -130,7 +128,8 @@ def run_job(cfg, out: Path, *, job: str = "") -> dict:
         parts.append(out / "sig")
     if cfg.get("labeled"):
         labeled = registry.build("dataset", cfg.labeled).items()
-        parts.append(write_labeled(labeled, out / "labeled"))
+        # Equal-width bins: the labelled set's own distribution must not be flattened into quantiles.
+        parts.append(write_labeled(labeled, out / "labeled", registry.build("level_mapper", "equal_width")))
         info["labeled_videos"] = len(labeled)
     if not parts:
         raise ConfigError("use_pool=false and no `labeled` set: this job has no training data")
