@@ -66,7 +66,7 @@ def test_ablation_grid_runs_as_one_multirun_and_summarises(tmp_path):
     with open(out / "summary.csv") as fh:
         rows = list(csv.DictReader(fh))
     assert sorted(r["job"] for r in rows) == sorted(GRID)  # one row per job
-    assert all(r["scored"] == "3" and r["failed"] == "0" for r in rows)
+    assert all(r["status"] == "ok" and r["scored"] == "3" and r["failed"] == "0" for r in rows)
     assert {r["overrides"] for r in rows} == {f"experiment={j}" for j in GRID}  # shared overrides dropped
     markdown = (out / "summary.md").read_text()
     assert markdown.count("\n| ") == len(GRID) + 1
@@ -101,3 +101,17 @@ def test_reproduce_command_end_to_end_on_a_small_budget(tmp_path):
     # Held-out clips never reach generation: the SIG records are the training ladder's only.
     videos = [json.loads(line)["video"] for line in (out / "sig" / "records.jsonl").read_text().splitlines()]
     assert all(v.startswith("bikes_") for v in videos)
+
+
+def test_summary_lists_a_job_that_wrote_no_metrics(tmp_path):
+    from s2i_core.bench import summary
+
+    for num, experiment in ((0, "full"), (1, "no_cot")):
+        (tmp_path / str(num) / ".hydra").mkdir(parents=True)
+        (tmp_path / str(num) / ".hydra" / "overrides.yaml").write_text(f"- experiment={experiment}\n- seed=3\n")
+    (tmp_path / "0" / "metrics.json").write_text(json.dumps({"job": "full", "srcc": 0.5, "scored": 4}))
+    rows = summary.collect(tmp_path)
+    assert [(r["job"], r["status"], r["overrides"]) for r in rows] == [
+        ("full", "ok", "experiment=full"), ("1", "no metrics.json", "experiment=no_cot")]
+    assert rows[0]["srcc"] == 0.5 and rows[1]["srcc"] != rows[1]["srcc"]  # NaN, not a made-up number
+    assert "| 1 | no metrics.json | experiment=no_cot |" in summary.markdown(rows)

@@ -9,16 +9,17 @@ from pathlib import Path
 
 from s2i_core.errors import ConfigError
 
-COLUMNS = ("job", "overrides", "videos", "scored", "failed", "srcc", "plcc", "plcc_raw", "krcc", "rmse")
+COLUMNS = ("job", "status", "overrides", "videos", "scored", "failed", "srcc", "plcc", "plcc_raw", "krcc", "rmse")
+VALUES = COLUMNS[3:]
 
 
-def _job_sort_key(path: Path):
-    name = path.parent.name
-    return (0, int(name), "") if name.isdigit() else (1, 0, str(path))
+def _job_sort_key(job_dir: Path):
+    name = job_dir.name
+    return (0, int(name), "") if name.isdigit() else (1, 0, str(job_dir))
 
 
 def job_overrides(job_dir: Path) -> list[str]:
-    """The command-line overrides of a Hydra job (from `.hydra/overrides.yaml`), else those in its metrics."""
+    """The command-line overrides of a Hydra job (from `.hydra/overrides.yaml`)."""
     path = job_dir / ".hydra" / "overrides.yaml"
     if path.is_file():
         import yaml
@@ -27,24 +28,34 @@ def job_overrides(job_dir: Path) -> list[str]:
     return []
 
 
+def job_dirs(root: Path) -> list[Path]:
+    """Every job folder: one with a metrics.json, or one Hydra started (`.hydra/`) that wrote none."""
+    found = {p.parent for p in root.rglob("metrics.json")}
+    found |= {p.parent.parent for p in root.rglob(".hydra/overrides.yaml")}
+    return sorted((d for d in found if not any(part.startswith(".") for part in d.relative_to(root).parts)),
+                  key=_job_sort_key)
+
+
 def collect(root: str | Path) -> list[dict]:
+    """One row per job; a job that wrote no metrics (it crashed, or is still running) is a row saying so."""
     root = Path(root)
     if not root.is_dir():
         raise ConfigError(f"input {str(root)!r} is not a folder (point it at a multirun output folder)")
     rows = []
-    for path in sorted(root.rglob("metrics.json"), key=_job_sort_key):
-        if any(part.startswith(".") for part in path.relative_to(root).parts):
-            continue
-        try:
-            data = json.loads(path.read_text())
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"{path}: not JSON ({exc})") from None
-        overrides = job_overrides(path.parent) or data.get("overrides", [])
-        name = data.get("job") or path.parent.relative_to(root).as_posix() or "."
-        rows.append({"job": name, "overrides": " ".join(overrides),
-                     **{k: data.get(k, math.nan) for k in COLUMNS[2:]}})
+    for job_dir in job_dirs(root):
+        path, data, status = job_dir / "metrics.json", {}, "ok"
+        if path.is_file():
+            try:
+                data = json.loads(path.read_text())
+            except json.JSONDecodeError as exc:
+                raise ConfigError(f"{path}: not JSON ({exc})") from None
+        else:
+            status = "no metrics.json"
+        name = data.get("job") or job_dir.relative_to(root).as_posix() or "."
+        rows.append({"job": name, "status": status, "overrides": " ".join(job_overrides(job_dir)),
+                     **{k: data.get(k, math.nan) for k in VALUES}})
     if not rows:
-        raise ConfigError(f"no metrics.json under {str(root)!r}: did the jobs finish?")
+        raise ConfigError(f"no job folders (metrics.json or .hydra/) under {str(root)!r}")
     # Overrides every job shares (paths, presets) say nothing about how the jobs differ: keep the rest.
     common = set.intersection(*(set(r["overrides"].split()) for r in rows))
     for r in rows:
@@ -84,7 +95,7 @@ def print_table(rows: list[dict], title: str = "") -> None:
 
     table = Table(title=title or None)
     for col in COLUMNS:
-        table.add_column(col, justify="left" if col in ("job", "overrides") else "right")
+        table.add_column(col, justify="left" if col in ("job", "status", "overrides") else "right")
     for r in rows:
         table.add_row(*(_fmt(r[c]) for c in COLUMNS))
     Console(width=max(Console().width, 140)).print(table)
