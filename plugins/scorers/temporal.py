@@ -215,7 +215,8 @@ class MotionBlur(MappedScorer):
         along, across = 0.0, 0.0
         for run, diffs in zip(clip.run_gray, frame_differences(clip)):
             frames = _shrink(run, 240).astype(np.uint8)
-            moving = np.flatnonzero(~duplicate_mask(diffs) & (diffs > MOTION_FLOOR)) + 1
+            # flow across a repeated frame or a scene cut says nothing about blur
+            moving = np.flatnonzero(~duplicate_mask(diffs) & ~scene_cuts(diffs) & (diffs > MOTION_FLOOR)) + 1
             if moving.size == 0:
                 continue
             for t in moving[np.linspace(0, len(moving) - 1, min(self.cfg.pairs, len(moving))).astype(int)]:
