@@ -6,8 +6,8 @@ import csv
 import json
 
 import pytest
-
 from conftest import make_video, run_s2i
+
 from s2i_core.bench.ablation import as_overrides, compose_config
 
 GRID = ["full", "no_cot", "no_stage1", "no_preserve", "no_pool", "data_20", "data_50"]
@@ -40,7 +40,8 @@ def test_ablation_grid_runs_as_one_multirun_and_summarises(tmp_path):
                                       ("smptebars", "noise=alls=40:allf=t")]):
         make_video(pool / f"p{i}.mp4", source=source, size="96x72", seconds=0.4, vf=vf)
     for sigma in (0, 3, 8):
-        make_video(held_out / f"b{sigma}.mp4", size="96x72", seconds=0.4, vf=f"gblur=sigma={sigma}" if sigma else None)
+        vf = f"gblur=sigma={sigma}" if sigma else None
+        make_video(held_out / f"b{sigma}.mp4", size="96x72", seconds=0.4, vf=vf)
     (held_out / "labels.csv").write_text("path,mos\n" + "".join(f"b{s}.mp4,{-s}\n" for s in (0, 3, 8)))
     out = tmp_path / "grid"
     proc = run_s2i("ablate", "-m", "preset=tiny", f"pool={pool}", f"dataset.root={held_out}",

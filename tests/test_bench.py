@@ -6,8 +6,8 @@ import csv
 import json
 
 import pytest
-
 from conftest import make_video, run_s2i
+
 from s2i_core.bench import s2ibench
 from s2i_core.bench.judging import OVERALL
 from s2i_core.dimensions import DIMENSIONS, LEVELS
@@ -82,7 +82,8 @@ def test_s2i_bench_covers_every_dimension_and_overall():
     assert set(per_target) == {*(d.name for d in DIMENSIONS), OVERALL}
     assert max(per_target.values()) - min(per_target.values()) <= 1  # balanced
     overall = next(i for i in items if i["dimension"] == OVERALL)
-    assert overall["levels"][OVERALL] == next(r for r in records if r["video"] == overall["video"])["overall"]["level"]
+    source = next(r for r in records if r["video"] == overall["video"])
+    assert overall["levels"][OVERALL] == source["overall"]["level"]
     assert s2ibench.build(records, count=50, seed=3) == s2ibench.build(records, count=50, seed=3)
     with pytest.raises(ConfigError, match="at most 30"):
         s2ibench.build(records[:2], count=31)
@@ -137,7 +138,8 @@ def test_tuned_lmm_as_scorer_source_and_as_answerer(blur_ladder, tmp_path):
 
     bench_file = tmp_path / "bench.jsonl"
     items = [{"id": f"q{s}", "video": f"blur{s}.mp4", "dimension": "sharpness", "question": "How sharp is it?",
-              "reference": "The sharpness of this video is good.", "levels": {"sharpness": "good"}} for s in BLUR[:2]]
+              "reference": "The sharpness of this video is good.", "levels": {"sharpness": "good"}}
+             for s in BLUR[:2]]
     bench_file.write_text("".join(json.dumps(i) + "\n" for i in items))
     out = tmp_path / "answered"
     cfg = compose_config("bench", ["task=justification", f"bench_file={bench_file}", f"model={model}",

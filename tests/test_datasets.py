@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from conftest import make_video
+
 from s2i_core.errors import ConfigError
 from s2i_core.registry import load_registry
 
@@ -80,7 +80,8 @@ def test_youtube_ugc_xlsx_sheet(registry, tmp_path):
 def test_maxwell_labels_txt(registry, tmp_path):
     (tmp_path / "test_labels.txt").write_text("0000.mp4, -1, -1, 1.187\n0012.mp4, -1, -1, 1.518\n\n")
     items = build(registry, "maxwell", root=tmp_path).items()
-    assert [(i.key, i.mos, i.path.name) for i in items] == [("0000", 1.187, "0000.mp4"), ("0012", 1.518, "0012.mp4")]
+    assert [(i.key, i.mos, i.path.name) for i in items] == [("0000", 1.187, "0000.mp4"),
+                                                             ("0012", 1.518, "0012.mp4")]
 
 
 def test_generic_csv_with_custom_columns_and_labels_path(registry, tmp_path):

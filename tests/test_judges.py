@@ -7,12 +7,12 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-
 from conftest import run_s2i
-from s2i_core.bench import justification
-from s2i_core.bench.judging import JudgeError, extract_levels, rouge_l
 from s2i_plugins.judges.levels import LevelsJudge
 from s2i_plugins.judges.llm import LlmJudge, LlmJudgeConfig, parse_verdict
+
+from s2i_core.bench import justification
+from s2i_core.bench.judging import JudgeError, extract_levels, rouge_l
 
 REFERENCE = ("Sharpness (fine detail is crisp and in focus) is good; noise is poor. The colour cast is fair. "
              "The technical quality is therefore fair, the aesthetic quality is good.\n"

@@ -100,16 +100,16 @@ class YoutubeUgcLayout(Layout):
     """
 
     name, default_labels = "youtube_ugc", "original_videos_MOS_for_YouTube_UGC_dataset.xlsx"
-    columns = {"vid": ("vid",), "mos": ("MOS full", "MOSfull", "mos_full", "MOS")}
+    columns = (("vid", ("vid",)), ("mos", ("MOS full", "MOSfull", "mos_full", "MOS")))  # accepted spellings
 
     def rows(self, path):
         if path.suffix.lower() == ".csv":
-            table = read_table(path, self.columns, self.name)
+            table = read_table(path, dict(self.columns), self.name)
         else:
             cells = read_xlsx(path, "MOS")
             header = [c.strip().lower() for c in cells[0]] if cells else []
             idx = {}
-            for ours, spellings in self.columns.items():
+            for ours, spellings in self.columns:
                 hits = [header.index(s.lower()) for s in spellings if s.lower() in header]
                 if not hits:
                     raise ConfigError(f"dataset {self.name!r}: {str(path)!r} has no column {spellings[0]!r}")

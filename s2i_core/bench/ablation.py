@@ -88,14 +88,14 @@ def merge_data(parts: list[Path], folder: Path) -> Path:
     stages: dict[int, list[dict]] = {1: [], 2: []}
     for part in parts:
         root = json.loads((part / "manifest.json").read_text()).get("input", str(part))
-        for stage in stages:
+        for stage, rows in stages.items():
             path = part / "instructions" / f"stage{stage}.jsonl"
             for line in path.read_text().splitlines() if path.is_file() else []:
                 if line.strip():
                     row = json.loads(line)
                     row["video"] = os.path.join(root, row["video"])
                     row["videos"] = [row["video"]]
-                    stages[stage].append(row)
+                    rows.append(row)
     _write_data(folder, stages)
     return folder
 

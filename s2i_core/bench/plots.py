@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 
@@ -43,7 +44,7 @@ def bars(labels: list[str], series: dict[str, list[float]], path: str | Path, *,
     width = 0.8 / max(1, len(series))
     xs = np.arange(len(labels))
     for i, (name, values) in enumerate(series.items()):
-        ax.bar(xs + i * width, [0 if v != v else v for v in values], width, label=name)
+        ax.bar(xs + i * width, [0.0 if math.isnan(v) else v for v in values], width, label=name)
     ax.set_xticks(xs + width * (len(series) - 1) / 2, labels, rotation=30, ha="right", fontsize=8)
     ax.axhline(0, color="black", lw=0.5)
     ax.legend(fontsize=8)

@@ -103,7 +103,8 @@ def within_ladder_srcc(rows: list[dict], predictions: dict[str, float]) -> float
         mine = [r for r in rows if r["source"] == source]
         for ladder in sorted({r["ladder"] for r in mine} - {"pristine"}):
             group = [r for r in mine if r["ladder"] in (ladder, "pristine") and r["path"] in predictions]
-            value = metrics.compute([predictions[r["path"]] for r in group], [-r["severity"] for r in group])["srcc"]
+            pred, target = [predictions[r["path"]] for r in group], [-r["severity"] for r in group]
+            value = metrics.compute(pred, target)["srcc"]
             values.append(0.0 if math.isnan(value) else value)  # a constant prediction ranks nothing
     return statistics.fmean(values) if values else math.nan
 
@@ -160,13 +161,13 @@ def run(cfg, out: Path) -> dict:
 
 
 def markdown(results: dict) -> str:
-    lines = [f"Held-out clips: {results['test_clips']} (SIG training set: {results['sig_records']} records from "
-             f"{results['train_clips']} clips).", "",
+    lines = [(f"Held-out clips: {results['test_clips']} (SIG training set: {results['sig_records']} records "
+              f"from {results['train_clips']} clips)."), "",
              "| model | SRCC [95 % CI] | PLCC | PLCC raw | KRCC | mean SRCC within a ladder | scored / failed |",
              "|---|---|---|---|---|---|---|"]
     for variant, s in results["variants"].items():
         lo, hi = s["ci95"]["srcc"]
-        lines.append(f"| {LABELS.get(variant, variant)} | {s['srcc']:.3f} [{lo:.3f}, {hi:.3f}] | {s['plcc']:.3f} | "
-                     f"{s['plcc_raw']:.3f} | {s['krcc']:.3f} | {s['within_ladder_srcc']:.3f} | "
+        lines.append(f"| {LABELS.get(variant, variant)} | {s['srcc']:.3f} [{lo:.3f}, {hi:.3f}] | "
+                     f"{s['plcc']:.3f} | {s['plcc_raw']:.3f} | {s['krcc']:.3f} | {s['within_ladder_srcc']:.3f} | "
                      f"{s['scored']} / {s['failed']} |")
     return "\n".join(lines) + "\n"

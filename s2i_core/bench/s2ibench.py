@@ -37,7 +37,8 @@ def reference_for(record: dict, target: str) -> tuple[str, dict[str, str]]:
     level = record["dimensions"][target]["level"]
     dim = BY_NAME[target]
     label = target.replace("_", " ")
-    return f"The {label} of this video is {level}: rated on whether {dim.definition}, it is {level}.", {target: level}
+    reference = f"The {label} of this video is {level}: rated on whether {dim.definition}, it is {level}."
+    return reference, {target: level}
 
 
 def build(records: list[dict], count: int = 400, seed: int = 0) -> list[dict]:

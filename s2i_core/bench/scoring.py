@@ -73,7 +73,7 @@ def report(scored: list[tuple[LabeledVideo, float]], failed: list[dict], out: Pa
         curve = None
         if len(pred) >= 4 and max(pred) > min(pred):
             params = metrics.fit_logistic(pred, mos)
-            curve = lambda xs: metrics.logistic4(xs, *params)  # noqa: E731
+            curve = lambda xs: metrics.logistic4(xs, *params)
         plots.scatter(pred, mos, out / "scatter.png", curve=curve,
                       title=f"{name} / {source}: SRCC {values['srcc']:.3f}, PLCC {values['plcc']:.3f}")
     (out / "metrics.json").write_text(json.dumps(summary, indent=2, sort_keys=True))

@@ -35,8 +35,9 @@ def build_predictor(cfg, registry):
         return lambda paths: [sig_overall(decode_clip(p), scorers, aggregation) for p in paths]
     if source == "scorer":
         if not cfg.get("scorer"):
-            raise ConfigError(f"source=scorer needs scorer=<name>; installed: {', '.join(registry.names('scorer'))}")
-        node = cfg.scorers[cfg.scorer] if cfg.scorer in cfg.scorers else cfg.scorer
+            installed = ", ".join(registry.names("scorer"))
+            raise ConfigError(f"source=scorer needs scorer=<name>; installed: {installed}")
+        node = cfg.scorers.get(cfg.scorer, cfg.scorer)  # the selected node (with its options), else the name
         scorer = registry.build("scorer", node)
         return lambda paths: [scorer(decode_clip(p)).score for p in paths]
     if source == "lmm":
@@ -55,8 +56,9 @@ def lmm_predictor(path_or_cfg, **options):
     The question and the answer prefix are those of the overall item that `s2i generate` trains on (stage I),
     so the level-word probabilities are read exactly where the tuned model learned to put the level.
     """
-    from s2i_core.lmm.inference import load_scorer
     from s2i_plugins.templates.writers import stage1_answer, stage1_question
+
+    from s2i_core.lmm.inference import load_scorer
 
     prefix = stage1_answer("overall", "\0").split("\0")[0].strip()
     options = {"question": stage1_question("overall"), "answer_prefix": prefix, **options}

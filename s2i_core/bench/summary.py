@@ -9,7 +9,8 @@ from pathlib import Path
 
 from s2i_core.errors import ConfigError
 
-COLUMNS = ("job", "status", "overrides", "videos", "scored", "failed", "srcc", "plcc", "plcc_raw", "krcc", "rmse")
+COLUMNS = ("job", "status", "overrides", "videos", "scored", "failed", "srcc", "plcc", "plcc_raw", "krcc",
+           "rmse")
 VALUES = COLUMNS[3:]
 
 
