@@ -94,7 +94,7 @@ class LlmJudge:
 
 def parse_verdict(text: str) -> dict[str, float]:
     """The four axis scores from the judge's reply (the first JSON object in it), clamped to [0, 5]."""
-    match = re.search(r"\{.*?\}", text, re.S)
+    match = re.search(r"\{.*?\}", text, re.DOTALL)
     try:
         verdict = json.loads(match.group(0)) if match else None
     except json.JSONDecodeError:
