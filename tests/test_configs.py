@@ -48,7 +48,7 @@ def test_every_experiment_composes_with_some_command(experiment):
     failures = {}
     for command in hydra_commands():
         try:
-            composed(command, [f"+experiment={experiment}"])
+            composed(command, [f"experiment={experiment}"])  # a command that has the group
             return
         except Exception as exc:  # noqa: BLE001 - collected for the message
             failures[command] = repr(exc)
