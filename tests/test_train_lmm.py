@@ -194,3 +194,13 @@ def test_scoring_reads_the_level_where_training_put_it(tmp_path):
     scorer = load_scorer(summary["model_dir"], device="cpu", registry=lmm_registry())
     for probs in scorer.probabilities([tmp_path / "in" / "clean.mp4", tmp_path / "in" / "noisy.mp4"]):
         assert probs["bad"] + probs["excellent"] > 0.9, probs
+
+
+def test_level_token_prompt_is_the_one_generate_trains_on():
+    """Scoring reads the level word where stage I put it; a drift between the two would silently misalign it."""
+    from s2i_core.lmm.inference import SCORE_ANSWER_PREFIX, SCORE_QUESTION
+    from s2i_plugins.templates.writers import stage1_answer, stage1_question
+
+    assert SCORE_QUESTION == stage1_question("overall")
+    for level in ("bad", "poor", "fair", "good", "excellent"):
+        assert stage1_answer("overall", level) == f"{SCORE_ANSWER_PREFIX} {level}."
