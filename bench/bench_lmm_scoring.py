@@ -12,37 +12,11 @@ from __future__ import annotations
 
 import argparse
 import platform
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
-
-def make_clips(folder: Path, count: int) -> list[Path]:
-    paths = []
-    for i in range(count):
-        path = folder / f"clip{i}.mp4"
-        source = ("testsrc2", "mandelbrot", "smptebars")[i % 3]
-        subprocess.run(
-            [
-                "ffmpeg",
-                "-y",
-                "-loglevel",
-                "error",
-                "-f",
-                "lavfi",
-                "-i",
-                f"{source}=size=320x240:rate=25",
-                "-t",
-                "1",
-                "-pix_fmt",
-                "yuv420p",
-                str(path),
-            ],
-            check=True,
-        )
-        paths.append(path)
-    return paths
+from clips import numbered_clips
 
 
 def main() -> None:
@@ -83,7 +57,7 @@ def main() -> None:
     scorer = Scorer(adapter, model, tokenizer, device, batch_size=args.batch)
     answer_len = len(scorer.prefix_ids) + 3  # "<prefix> good." + end of turn: the trained answer's length
     with tempfile.TemporaryDirectory() as tmp:
-        frames = [sample_frames(str(p), args.frames) for p in make_clips(Path(tmp), args.clips)]
+        frames = [sample_frames(str(p), args.frames) for p in numbered_clips(Path(tmp), args.clips)]
 
     methods = [
         ("level-token scoring (1 forward)", scorer.score),

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import argparse
 import platform
-import subprocess
 import tempfile
 from pathlib import Path
+
+from clips import numbered_clips
 
 # Qwen2-VL-2B's published architecture (config.json of Qwen/Qwen2-VL-2B-Instruct), weights random.
 QWEN2_VL_2B = {
@@ -44,30 +45,8 @@ def make_data(folder: Path, clips: int, seconds: float, size: str) -> str:
     from s2i_core.dimensions import LEVELS
     from s2i_core.lmm.testing import write_instructions
 
-    levels = {}
-    for i in range(clips):
-        name = f"clip{i}.mp4"
-        source = ("testsrc2", "mandelbrot", "smptebars")[i % 3]
-        (folder / "in").mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [
-                "ffmpeg",
-                "-y",
-                "-loglevel",
-                "error",
-                "-f",
-                "lavfi",
-                "-i",
-                f"{source}=size={size}:rate=25",
-                "-t",
-                str(seconds),
-                "-pix_fmt",
-                "yuv420p",
-                str(folder / "in" / name),
-            ],
-            check=True,
-        )
-        levels[name] = LEVELS[i % 5]
+    paths = numbered_clips(folder / "in", clips, size, seconds)
+    levels = {p.name: LEVELS[i % 5] for i, p in enumerate(paths)}
     return write_instructions(str(folder / "data"), str(folder / "in"), levels, dimensions=14)
 
 

@@ -47,14 +47,18 @@ class Qwen2VLAdapter(LmmAdapter):
         }
         return ids
 
+    def _tiny_mrope_text(self, tokenizer) -> dict:
+        """Qwen2/2.5-VL's language half: M-RoPE sections sized to the tiny head dimension."""
+        head = self.config.tiny_hidden // 4
+        return self.tiny_text_config(tokenizer, tie_word_embeddings=False) | {
+            "rope_parameters": {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": _mrope(head)}
+        }
+
     def tiny_config(self, tokenizer):
         from transformers import Qwen2VLConfig
 
         c = self.config
-        head = c.tiny_hidden // 4
-        text = self.tiny_text_config(tokenizer, tie_word_embeddings=False) | {
-            "rope_parameters": {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": _mrope(head)}
-        }
+        text = self._tiny_mrope_text(tokenizer)
         vision = {
             "depth": c.tiny_layers,
             "embed_dim": c.tiny_hidden,
@@ -106,10 +110,7 @@ class Qwen25VLAdapter(Qwen2VLAdapter):
         from transformers import Qwen2_5_VLConfig
 
         c = self.config
-        head = c.tiny_hidden // 4
-        text = self.tiny_text_config(tokenizer, tie_word_embeddings=False) | {
-            "rope_parameters": {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": _mrope(head)}
-        }
+        text = self._tiny_mrope_text(tokenizer)
         vision = {
             "depth": c.tiny_layers,
             "hidden_size": c.tiny_hidden,
