@@ -81,6 +81,13 @@ def test_each_sample_is_caught_by_its_own_scorer(sample_scores, sample, dimensio
     assert own < 0.45  # at most "fair" on the equal-width levels: the distortion is plain to see
 
 
+def test_noise_is_not_read_as_vivid_colour(sample_scores):
+    # colour noise raises a per-pixel Hasler-Süsstrunk M; a teacher that calls a noisy clip "vivid" would
+    # reward the distortion in the aesthetic group (the measure averages regions over time instead)
+    pristine, noisy = sample_scores["pristine.mp4"], sample_scores["capture/noisy.mp4"]
+    assert noisy["colorfulness"].score < pristine["colorfulness"].score + 0.1, (pristine, noisy)
+
+
 def test_degenerate_clips_still_score(tmp_path, scorers):
     one = make_video(tmp_path / "one.mp4", size="96x64", extra=("-frames:v", "1"))
     still = make_video(tmp_path / "still.mp4", source="color", vf="lutrgb=r=128:g=128:b=128", size="64x48",
