@@ -88,7 +88,7 @@ def test_reproduce_command_end_to_end_on_a_small_budget(tmp_path):
                    "{clip:carphone_pristine.mp4,start:0.0,split:test}]", "segment_s=0.6", "max_side=96",
                    "ladders.sharpness=[1.0,3.0]", "ladders.noise=[10,30]", "~ladders.compression",
                    "~ladders.exposure", "~ladders.resolution", "variants=[sig,untrained,stage1_2]",
-                   "train.stage1.max_steps=2", "train.stage2.max_steps=2", "bootstrap=20",
+                   "train.stage1.max_steps=2", "train.stage2.max_steps=2", "bootstrap=20", "warmup.steps=30",
                    "+generate.scorers=[sharpness,noise]")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     results = json.loads((out / "results.json").read_text())
@@ -98,7 +98,12 @@ def test_reproduce_command_end_to_end_on_a_small_budget(tmp_path):
         assert variant["scored"] == 5 and variant["failed"] == 0
     assert results["variants"]["stage1_2"]["train_steps"] == {"1": 2, "2": 2}
     table = (out / "results.md").read_text()
-    assert "untrained (random init)" in table and "stage I + II" in table and "the teacher" in table
+    assert "untrained (no S2I tuning)" in table and "stage I + II" in table and "the teacher" in table
+    # the text-only warm-up gave the random LLM language, and the tuned model grew from that base
+    warmup = results["warmup"]
+    assert warmup["loss_last"] < warmup["loss_first"] and (out / "base" / "config.json").is_file()
+    settings = json.loads((out / "train_stage1_2" / "model" / "s2i_lmm.json").read_text())
+    assert settings["impl"] == "qwen2_vl"
     # Held-out clips never reach generation: the SIG records are the training ladder's only.
     videos = [json.loads(line)["video"] for line in (out / "sig" / "records.jsonl").read_text().splitlines()]
     assert all(v.startswith("bikes_") for v in videos)

@@ -23,7 +23,7 @@ from s2i_core.errors import ConfigError
 
 TRAINED = {"stage2": ["stage1.enabled=false"], "stage1_2": []}  # trained variant -> its extra train overrides
 VARIANTS = ("sig", "untrained", *TRAINED)  # sig: the teacher; untrained: the random model
-LABELS = {"sig": "SIG overall score (the teacher, no LMM)", "untrained": "untrained (random init)",
+LABELS = {"sig": "SIG overall score (the teacher, no LMM)", "untrained": "untrained (no S2I tuning)",
           "stage2": "stage II only", "stage1_2": "stage I + II"}
 
 
@@ -128,11 +128,20 @@ def run(cfg, out: Path) -> dict:
     test_items = load_registry().build("dataset", {"impl": "csv", "root": str(out / "clips" / "test")}).items()
     results = {"train_clips": len(rows["train"]), "test_clips": len(rows["test"]),
                "sig_records": manifest["counts"]["records"], "variants": {}}
+    base = []  # train overrides every LMM variant starts from
+    if int(cfg.warmup.steps) > 0:
+        from s2i_core.bench.warmup import language_warmup
+
+        lmm = compose_config("train", [f"data={out / 'sig'}", *as_overrides(cfg.train), *cfg.extra.train]).lmm
+        results["warmup"] = language_warmup(
+            lmm, str(out / "sig"), str(out / "base"), steps=int(cfg.warmup.steps), lr=float(cfg.warmup.lr),
+            batch_size=int(cfg.warmup.batch_size), max_length=int(cfg.train.get("max_length", 384)), seed=seed)
+        base = [f"lmm.model={out / 'base'}"]
     for variant in cfg.variants:
         if variant not in VARIANTS:
             raise ConfigError(f"unknown variant {variant!r}; choose from {', '.join(VARIANTS)}")
         train_cfg = compose_config("train", [f"data={out / 'sig'}", f"seed={seed}", *as_overrides(cfg.train),
-                                             *cfg.extra.train, *TRAINED.get(variant, [])])
+                                             *cfg.extra.train, *base, *TRAINED.get(variant, [])])
         torch.manual_seed(seed)  # the untrained model's random weights, and every trained run's start
         trained = {"stages": {}}
         if variant == "sig":
