@@ -68,6 +68,16 @@ def test_checks_catch_a_scorer_that_ignores_its_distortion(results):
     assert pairwise_agreement(np.array([0.9, 0.5, 0.7])) == pytest.approx(2 / 3)
 
 
+def test_checks_report_a_distortion_that_raises_another_dimension(results):
+    rewarded = Results(results.clips, results.ladders, results.strengths, results.dimensions,
+                       results.scores.copy(), results.raw)
+    j, k = rewarded.dimensions.index("colorfulness"), rewarded.ladders.index("noise")
+    rewarded.scores[:, k, 1:, j] = np.minimum(1.0, rewarded.scores[:, k, :1, j] + 0.4)  # noise "adds colour"
+    check = next(c for c in run_checks(rewarded) if c.dimension == "colorfulness")
+    assert check.worst_rise == "noise" and check.other_rise == pytest.approx(
+        float(np.mean(rewarded.scores[:, k, 1:, j] - rewarded.scores[:, k, :1, j])))
+
+
 def test_unknown_ladder_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="nosie"):
         run_validation(REAL[:1], tmp_path, {"nosie": [1, 2]}, [])

@@ -24,6 +24,10 @@ class Check:
     own_drop: float  # mean drop over all rungs under its own distortion
     worst_other: str  # the unrelated distortion that lowers this dimension most
     other_drop: float
+    # the unrelated distortion that *raises* this dimension most: a teacher that rewards a distortion (colour
+    # noise read as vivid colour, blur hiding motion smear) is reported, though it does not fail the check
+    worst_rise: str = ""
+    other_rise: float = 0.0
 
     @property
     def l_pass(self) -> bool:
@@ -71,6 +75,8 @@ def run_checks(results: Results) -> list[Check]:
             last.append(own[0] - own[-1])
         others = [(drops[kk, j], other) for kk, other in enumerate(results.ladders) if other != name]
         other_drop, worst = max(others) if others else (float("-inf"), "")
+        other_rise, rise = max((-d, o) for d, o in others) if others else (0.0, "")
         out.append(Check(name, float(np.mean(srcc)), float(np.mean(last)), float(np.mean(sep)),
-                         float(np.mean(pairs)), float(drops[k, j]), worst, float(other_drop)))
+                         float(np.mean(pairs)), float(drops[k, j]), worst, float(other_drop),
+                         rise if other_rise > 0 else "", max(0.0, float(other_rise))))
     return out

@@ -24,13 +24,15 @@ def print_table(checks: list[Check], console=None) -> None:
 
     table = Table(title="Scorer validation on distortion ladders")
     for col in ("dimension", "group", "L: SRCC", "D: drop", "D: separated", "P: pairs", "own drop",
-                "worst other (drop)", "pass"):
-        table.add_column(col, justify="left" if col in ("dimension", "group", "worst other (drop)") else "right")
+                "worst other (drop)", "worst other (rise)", "pass"):
+        table.add_column(col, justify="left" if col in ("dimension", "group") or col.startswith("worst")
+                         else "right")
     for c in checks:
         group = BY_NAME[c.dimension].group
         table.add_row(c.dimension, group, f"{c.l_srcc:.3f}" + ("" if c.l_pass else " [red]<" +
                       f"{L_THRESHOLD[group]}[/]"), f"{c.d_drop:.3f}", f"{c.d_separated:.2f}", f"{c.p_agree:.3f}",
-                      f"{c.own_drop:.3f}", f"{c.worst_other} ({c.other_drop:.3f})", _mark(c.passed))
+                      f"{c.own_drop:.3f}", f"{c.worst_other} ({c.other_drop:.3f})",
+                      f"{c.worst_rise} (+{c.other_rise:.3f})" if c.worst_rise else "-", _mark(c.passed))
     (console or Console()).print(table)
 
 
