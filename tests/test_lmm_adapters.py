@@ -132,8 +132,36 @@ def test_qwen_video_preprocessing_matches_official_video_processor(clip_path, re
     )
     assert torch.equal(ours.tensors["video_grid_thw"], official["video_grid_thw"])
     torch.testing.assert_close(
-        ours.tensors["pixel_values_videos"], official["pixel_values_videos"].float(), atol=0.05, rtol=0
+        ours.tensors["pixel_values_videos"], official["pixel_values_videos"].float(), atol=1e-4, rtol=0
     )
+
+
+FIXED_SIDE_PROCESSORS = {  # adapter -> (official video processor class, its size settings for a square side)
+    "llava_onevision": ("LlavaOnevisionVideoProcessor", lambda s: {"size": {"height": s, "width": s}}),
+    "llava_next_video": ("LlavaNextVideoVideoProcessor",
+                         lambda s: {"size": {"shortest_edge": s}, "crop_size": {"height": s, "width": s}}),
+    "internvl": ("InternVLVideoProcessor", lambda s: {"size": {"height": s, "width": s}}),
+}
+
+
+@pytest.mark.skipif(
+    not importlib.util.find_spec("torchvision"),
+    reason="official video processors need torchvision, which this CPU environment lacks",
+)
+@pytest.mark.parametrize("name", sorted(FIXED_SIDE_PROCESSORS))
+def test_fixed_resolution_preprocessing_matches_official_video_processor(clip_path, registry, name):
+    import transformers
+
+    adapter, _, tokenizer = build(registry, name)
+    frames = sample_frames(clip_path, 4)
+    ours = next(iter(adapter.video_input(frames, tokenizer).tensors.values()))
+    side, _ = adapter.vision_geometry()
+    cls, size = FIXED_SIDE_PROCESSORS[name]
+    official = getattr(transformers, cls)(**size(side))(
+        videos=[torch.from_numpy(frames.pixels).permute(0, 3, 1, 2)], do_sample_frames=False, return_tensors="pt"
+    )["pixel_values_videos"]
+    assert ours.numel() == official.numel()
+    torch.testing.assert_close(ours.reshape(official.shape), official.float(), atol=1e-4, rtol=0)
 
 
 def test_frames_are_sampled_evenly(clip_path):

@@ -52,16 +52,20 @@ def frames_from_clip(clip, count: int) -> Frames:
 
 
 def resize(pixels: np.ndarray, height: int, width: int):
-    """uint8 [T, H, W, 3] -> float tensor [T, 3, h, w] in 0..255, rounded like a uint8 resize."""
+    """uint8 [T, H, W, 3] -> float tensor [T, 3, h, w] in 0..255.
+
+    The uint8 tensor is resized as it is: torch's uint8 anti-aliased bicubic kernel is the one torchvision
+    (and so transformers' video processors) runs, and it matches them bit for bit, where resizing in float
+    and rounding differs by up to 11 grey levels at sharp edges.
+    """
     import torch
 
-    video = torch.from_numpy(np.ascontiguousarray(pixels)).permute(0, 3, 1, 2).float()
+    video = torch.from_numpy(np.ascontiguousarray(pixels)).permute(0, 3, 1, 2).contiguous()
     if video.shape[-2:] != (height, width):
         video = torch.nn.functional.interpolate(
             video, size=(height, width), mode="bicubic", antialias=True, align_corners=False
         )
-        video = video.round().clamp(0, 255)
-    return video
+    return video.float()
 
 
 def normalize(video, mean, std):
