@@ -89,21 +89,29 @@ def test_reproduce_command_end_to_end_on_a_small_budget(tmp_path):
                    "ladders.sharpness=[1.0,3.0]", "ladders.noise=[10,30]", "~ladders.compression",
                    "~ladders.exposure", "~ladders.resolution", "variants=[sig,untrained,stage1_2]",
                    "train.stage1.max_steps=2", "train.stage2.max_steps=2", "bootstrap=20", "warmup.steps=30",
+                   "seeds=[0,1]",
                    "+generate.scorers=[sharpness,noise]")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     results = json.loads((out / "results.json").read_text())
     assert results["train_clips"] == 5 and results["test_clips"] == 5 and results["sig_records"] == 5
     assert set(results["variants"]) == {"sig", "untrained", "stage1_2"}
-    for variant in results["variants"].values():
-        assert variant["scored"] == 5 and variant["failed"] == 0
-    assert results["variants"]["stage1_2"]["train_steps"] == {"1": 2, "2": 2}
+    # the teacher has no seed; each LMM variant runs once per model seed, reported as mean and spread
+    assert results["variants"]["sig"]["seeds"] == [0] and results["variants"]["sig"]["srcc_sd"] == 0.0
+    for name in ("untrained", "stage1_2"):
+        variant = results["variants"][name]
+        assert variant["seeds"] == [0, 1] and variant["scored"] == 10 and variant["failed"] == 0
+        assert variant["srcc"] == pytest.approx(sum(variant["srcc_runs"]) / 2)
+    assert [r["train_steps"] for r in results["variants"]["stage1_2"]["runs"]] == [{"1": 2, "2": 2}] * 2
+    assert len(results["variants"]["untrained"]["runs"]) == 2
     table = (out / "results.md").read_text()
     assert "untrained (no S2I tuning)" in table and "stage I + II" in table and "the teacher" in table
     # the text-only warm-up gave the random LLM language, and the tuned model grew from that base
-    warmup = results["warmup"]
-    assert warmup["loss_last"] < warmup["loss_first"] and (out / "base" / "config.json").is_file()
-    settings = json.loads((out / "train_stage1_2" / "model" / "s2i_lmm.json").read_text())
-    assert settings["impl"] == "qwen2_vl"
+    for seed in ("0", "1"):
+        warmup = results["warmup"][seed]
+        assert warmup["loss_last"] < warmup["loss_first"]
+        assert (out / f"seed{seed}" / "base" / "config.json").is_file()
+        settings = json.loads((out / f"seed{seed}" / "train_stage1_2" / "model" / "s2i_lmm.json").read_text())
+        assert settings["impl"] == "qwen2_vl"
     # Held-out clips never reach generation: the SIG records are the training ladder's only.
     videos = [json.loads(line)["video"] for line in (out / "sig" / "records.jsonl").read_text().splitlines()]
     assert all(v.startswith("bikes_") for v in videos)

@@ -127,56 +127,92 @@ def run(cfg, out: Path) -> dict:
     manifest = generate(gen_cfg, out / "sig", progress=False)
     test_items = load_registry().build("dataset", {"impl": "csv", "root": str(out / "clips" / "test")}).items()
     results = {"train_clips": len(rows["train"]), "test_clips": len(rows["test"]),
-               "sig_records": manifest["counts"]["records"], "variants": {}}
-    base = []  # train overrides every LMM variant starts from
-    if int(cfg.warmup.steps) > 0:
-        from s2i_core.bench.warmup import language_warmup
+               "sig_records": manifest["counts"]["records"], "variants": {}, "warmup": {}}
+    unknown = [v for v in cfg.variants if v not in VARIANTS]
+    if unknown:
+        raise ConfigError(f"unknown variant(s) {unknown}; choose from {', '.join(VARIANTS)}")
+    # Model seeds: a tiny model's result moves with its initialisation, so each LMM variant runs once per
+    # seed (warm-up included) and is reported as mean and spread. The teacher does not depend on a seed.
+    seeds = [int(s) for s in (cfg.get("seeds") or [seed])]
+    for model_seed in seeds:
+        work = out / f"seed{model_seed}" if len(seeds) > 1 else out
+        base = []  # train overrides every LMM variant starts from
+        if int(cfg.warmup.steps) > 0 and any(v != "sig" for v in cfg.variants):
+            from s2i_core.bench.warmup import language_warmup
 
-        lmm = compose_config("train", [f"data={out / 'sig'}", *as_overrides(cfg.train), *cfg.extra.train]).lmm
-        results["warmup"] = language_warmup(
-            lmm, str(out / "sig"), str(out / "base"), steps=int(cfg.warmup.steps), lr=float(cfg.warmup.lr),
-            batch_size=int(cfg.warmup.batch_size), max_length=int(cfg.train.get("max_length", 384)), seed=seed)
-        base = [f"lmm.model={out / 'base'}"]
-    for variant in cfg.variants:
-        if variant not in VARIANTS:
-            raise ConfigError(f"unknown variant {variant!r}; choose from {', '.join(VARIANTS)}")
-        train_cfg = compose_config("train", [f"data={out / 'sig'}", f"seed={seed}", *as_overrides(cfg.train),
-                                             *cfg.extra.train, *base, *TRAINED.get(variant, [])])
-        torch.manual_seed(seed)  # the untrained model's random weights, and every trained run's start
-        trained = {"stages": {}}
-        if variant == "sig":
-            from omegaconf import OmegaConf
+            lmm = compose_config("train", [f"data={out / 'sig'}", f"lmm.seed={model_seed}",
+                                           *as_overrides(cfg.train), *cfg.extra.train]).lmm
+            results["warmup"][str(model_seed)] = language_warmup(
+                lmm, str(out / "sig"), str(work / "base"), steps=int(cfg.warmup.steps), lr=float(cfg.warmup.lr),
+                batch_size=int(cfg.warmup.batch_size), max_length=int(cfg.train.get("max_length", 384)),
+                seed=model_seed)
+            base = [f"lmm.model={work / 'base'}"]
+        for variant in cfg.variants:
+            if variant == "sig" and model_seed != seeds[0]:
+                continue
+            train_cfg = compose_config("train", [f"data={out / 'sig'}", f"seed={model_seed}",
+                                                 f"lmm.seed={model_seed}", *as_overrides(cfg.train),
+                                                 *cfg.extra.train, *base, *TRAINED.get(variant, [])])
+            torch.manual_seed(model_seed)  # the untrained model's random weights, and every trained run's start
+            trained = {"stages": {}}
+            if variant == "sig":
+                from omegaconf import OmegaConf
 
-            from s2i_core.bench.sources import build_predictor
+                from s2i_core.bench.sources import build_predictor
 
-            teacher = {"source": "sig", "scorers": gen_cfg.scorers, "aggregation": gen_cfg.aggregation}
-            predictor = build_predictor(OmegaConf.create(teacher), load_registry())
-        elif variant == "untrained":
-            predictor = lmm_predictor(train_cfg.lmm)
-        else:
-            trained = train(train_cfg, str(out / f"train_{variant}"))
-            predictor = lmm_predictor(trained["model_dir"])
-        scored, failed = scoring.predict_all(test_items, predictor, batch=4, label=f"scoring {variant}")
-        summary = scoring.report(scored, failed, out / f"score_{variant}", name="held-out ladders",
-                                 source=variant, bootstrap=int(cfg.bootstrap), seed=seed)
-        predictions = {i.key: p for i, p in scored}
-        summary["within_ladder_srcc"] = within_ladder_srcc(rows["test"], predictions)
-        summary["train_seconds"] = sum(s.get("seconds", 0.0) for s in trained["stages"].values())
-        summary["train_steps"] = {str(k): s.get("steps") for k, s in trained["stages"].items()}
-        results["variants"][variant] = summary
+                teacher = {"source": "sig", "scorers": gen_cfg.scorers, "aggregation": gen_cfg.aggregation}
+                predictor = build_predictor(OmegaConf.create(teacher), load_registry())
+            elif variant == "untrained":
+                predictor = lmm_predictor(train_cfg.lmm)
+            else:
+                trained = train(train_cfg, str(work / f"train_{variant}"))
+                predictor = lmm_predictor(trained["model_dir"])
+            scored, failed = scoring.predict_all(test_items, predictor, batch=4, label=f"scoring {variant}")
+            summary = scoring.report(scored, failed, work / f"score_{variant}", name="held-out ladders",
+                                     source=variant, bootstrap=int(cfg.bootstrap), seed=seed)
+            predictions = {i.key: p for i, p in scored}
+            summary["within_ladder_srcc"] = within_ladder_srcc(rows["test"], predictions)
+            summary["train_seconds"] = sum(s.get("seconds", 0.0) for s in trained["stages"].values())
+            summary["train_steps"] = {str(k): s.get("steps") for k, s in trained["stages"].items()}
+            summary["seed"] = model_seed
+            results["variants"].setdefault(variant, {"runs": []})["runs"].append(summary)
+    for entry in results["variants"].values():
+        entry.update(spread(entry["runs"]))
     (out / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True))
     (out / "results.md").write_text(markdown(results))
     return results
 
 
+SPREAD_KEYS = ("srcc", "plcc", "plcc_raw", "krcc", "within_ladder_srcc")
+
+
+def spread(runs: list[dict]) -> dict:
+    """Mean and sample standard deviation over seeds of each metric (sd 0 for a single run)."""
+    out = {"seeds": [r["seed"] for r in runs], "scored": sum(r["scored"] for r in runs),
+           "failed": sum(r["failed"] for r in runs)}
+    for key in SPREAD_KEYS:
+        values = [r[key] for r in runs if not math.isnan(r[key])]
+        out[key] = statistics.fmean(values) if values else math.nan
+        out[f"{key}_sd"] = statistics.stdev(values) if len(values) > 1 else 0.0
+        out[f"{key}_runs"] = [r[key] for r in runs]
+    return out
+
+
 def markdown(results: dict) -> str:
+    def cell(s: dict, key: str) -> str:
+        if len(s["seeds"]) == 1:
+            return f"{s[key]:.3f}"
+        return f"{s[key]:.3f} ± {s[key + '_sd']:.3f}"
+
     lines = [(f"Held-out clips: {results['test_clips']} (SIG training set: {results['sig_records']} records "
-              f"from {results['train_clips']} clips)."), "",
-             "| model | SRCC [95 % CI] | PLCC | PLCC raw | KRCC | mean SRCC within a ladder | scored / failed |",
-             "|---|---|---|---|---|---|---|"]
+              f"from {results['train_clips']} clips). Mean ± standard deviation over model seeds; the teacher "
+              "has no seed."), "",
+             ("| model | seeds | SRCC | SRCC per seed | PLCC | PLCC raw | KRCC | mean SRCC within a ladder | "
+              "scored / failed |"),
+             "|---|---|---|---|---|---|---|---|---|"]
     for variant, s in results["variants"].items():
-        lo, hi = s["ci95"]["srcc"]
-        lines.append(f"| {LABELS.get(variant, variant)} | {s['srcc']:.3f} [{lo:.3f}, {hi:.3f}] | "
-                     f"{s['plcc']:.3f} | {s['plcc_raw']:.3f} | {s['krcc']:.3f} | {s['within_ladder_srcc']:.3f} | "
-                     f"{s['scored']} / {s['failed']} |")
+        per_seed = ", ".join(f"{v:.3f}" for v in s["srcc_runs"])
+        lines.append(f"| {LABELS.get(variant, variant)} | {len(s['seeds'])} | {cell(s, 'srcc')} | {per_seed} | "
+                     f"{cell(s, 'plcc')} | {cell(s, 'plcc_raw')} | {cell(s, 'krcc')} | "
+                     f"{cell(s, 'within_ladder_srcc')} | {s['scored']} / {s['failed']} |")
     return "\n".join(lines) + "\n"
