@@ -117,6 +117,26 @@ def test_reproduce_command_end_to_end_on_a_small_budget(tmp_path):
     assert all(v.startswith("bikes_") for v in videos)
 
 
+def test_summary_folds_jobs_that_differ_only_in_their_seed(tmp_path):
+    from s2i_core.bench import summary
+
+    runs = [(0, "full", 0, 0.2), (1, "full", 1, 0.4), (2, "no_cot", 0, 0.1), (3, "no_cot", 1, 0.3)]
+    for num, experiment, seed, srcc in runs:
+        (tmp_path / str(num) / ".hydra").mkdir(parents=True)
+        (tmp_path / str(num) / ".hydra" / "overrides.yaml").write_text(
+            f"- experiment={experiment}\n- seed={seed}\n- pool=/data\n")
+        (tmp_path / str(num) / "metrics.json").write_text(json.dumps({"job": experiment, "srcc": srcc}))
+    rows = summary.collect(tmp_path)
+    folded = {r["job"]: r for r in summary.over_seeds(rows)}
+    assert sorted(folded) == ["full", "no_cot"] and folded["full"]["seeds"] == 2
+    assert folded["full"]["overrides"] == "experiment=full"
+    assert folded["full"]["srcc"] == pytest.approx(0.3) and folded["full"]["srcc_sd"] == pytest.approx(0.1414, abs=1e-4)
+    files = summary.write(rows, tmp_path, title="t")
+    assert tmp_path / "summary_seeds.md" in files and "0.300" in (tmp_path / "summary_seeds.md").read_text()
+    # one seed per job: nothing to fold, no extra files
+    assert summary.over_seeds(rows[::2]) == []
+
+
 def test_summary_lists_a_job_that_wrote_no_metrics(tmp_path):
     from s2i_core.bench import summary
 

@@ -64,15 +64,42 @@ def collect(root: str | Path) -> list[dict]:
     return rows
 
 
+METRICS = ("srcc", "plcc", "plcc_raw", "krcc", "rmse")
+MEAN_COLUMNS = ("job", "overrides", "seeds", *(f"{m}{part}" for m in METRICS for part in ("", "_sd")))
+
+
+def over_seeds(rows: list[dict]) -> list[dict]:
+    """Jobs that differ only in `seed=` folded into one row: mean and sample sd of each metric over the seeds
+    that wrote metrics. Empty when no two jobs differ only in their seed (nothing to fold)."""
+    import statistics
+
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for r in rows:
+        rest = " ".join(o for o in r["overrides"].split() if not o.startswith("seed="))
+        groups.setdefault((r["job"], rest), []).append(r)
+    if all(len(members) < 2 for members in groups.values()):
+        return []
+    out = []
+    for (job, rest), members in groups.items():
+        done = [m for m in members if m["status"] == "ok"]
+        row = {"job": job, "overrides": rest, "seeds": len(done)}
+        for metric in METRICS:
+            values = [float(m[metric]) for m in done if not math.isnan(float(m[metric]))]
+            row[metric] = statistics.fmean(values) if values else math.nan
+            row[f"{metric}_sd"] = statistics.stdev(values) if len(values) > 1 else math.nan
+        out.append(row)
+    return out
+
+
 def _fmt(value) -> str:
     if isinstance(value, float):
         return "nan" if math.isnan(value) else f"{value:.3f}"
     return str(value)
 
 
-def markdown(rows: list[dict]) -> str:
-    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
-    lines += ["| " + " | ".join(_fmt(r[c]).replace("|", "\\|") for c in COLUMNS) + " |" for r in rows]
+def markdown(rows: list[dict], columns: tuple[str, ...] = COLUMNS) -> str:
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(_fmt(r[c]).replace("|", "\\|") for c in columns) + " |" for r in rows]
     return "\n".join(lines) + "\n"
 
 
@@ -87,16 +114,26 @@ def write(rows: list[dict], out: Path, *, title: str = "") -> list[Path]:
         writer.writerows(rows)
     plots.bars([r["job"] for r in rows], {m: [float(r[m]) for r in rows] for m in ("srcc", "plcc")},
                out / "summary.png", title=title)
-    return [out / "summary.md", out / "summary.csv", out / "summary.png"]
+    files = [out / "summary.md", out / "summary.csv", out / "summary.png"]
+    folded = over_seeds(rows)
+    if folded:  # the same jobs under several seeds: mean ± sd says which differences outlast the seed
+        heading = f"# {title} (mean and sd over seeds)\n\n" if title else ""
+        (out / "summary_seeds.md").write_text(heading + markdown(folded, MEAN_COLUMNS))
+        with open(out / "summary_seeds.csv", "w", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=MEAN_COLUMNS)
+            writer.writeheader()
+            writer.writerows(folded)
+        files += [out / "summary_seeds.md", out / "summary_seeds.csv"]
+    return files
 
 
-def print_table(rows: list[dict], title: str = "") -> None:
+def print_table(rows: list[dict], title: str = "", columns: tuple[str, ...] = COLUMNS) -> None:
     from rich.console import Console
     from rich.table import Table
 
     table = Table(title=title or None)
-    for col in COLUMNS:
+    for col in columns:
         table.add_column(col, justify="left" if col in ("job", "status", "overrides") else "right")
     for r in rows:
-        table.add_row(*(_fmt(r[c]) for c in COLUMNS))
+        table.add_row(*(_fmt(r[c]) for c in columns))
     Console(width=max(Console().width, 140)).print(table)

@@ -15,5 +15,8 @@ def run(cfg: DictConfig) -> int:
     rows = summary.collect(cfg.input)
     files = summary.write(rows, Path(cfg.output), title=cfg.title or f"summary of {cfg.input}")
     summary.print_table(rows, cfg.title)
+    folded = summary.over_seeds(rows)
+    if folded:
+        summary.print_table(folded, f"{cfg.title or 'jobs'}: mean and sd over seeds", summary.MEAN_COLUMNS)
     print(f"{len(rows)} jobs -> " + ", ".join(str(f) for f in files))
     return 0
