@@ -106,16 +106,12 @@ class Colorfulness(MappedScorer):
     dimension, unit = "colorfulness", "hasler_suesstrunk_M"
 
     def measure(self, clip) -> float:
-        import cv2
+        from s2i_core.video import resize_batch
 
-        views = [run.astype(np.float32).mean(axis=0) for run in clip.runs] or list(clip.small.astype(np.float32))
+        views = (np.stack([run.astype(np.float32).mean(axis=0) for run in clip.runs]) if clip.runs
+                 else clip.small.astype(np.float32))
         values = []
-        for view in views:
-            h, w = view.shape[:2]
-            scale = self.cfg.side / max(h, w)
-            if scale < 1:
-                view = cv2.resize(view, (max(1, round(w * scale)), max(1, round(h * scale))),
-                                  interpolation=cv2.INTER_AREA)
+        for view in resize_batch(views, self.cfg.side):
             rg = view[..., 0] - view[..., 1]
             yb = 0.5 * (view[..., 0] + view[..., 1]) - view[..., 2]
             values.append(np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean()))

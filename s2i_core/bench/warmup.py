@@ -16,20 +16,15 @@ import os
 from s2i_core.lmm import data as D
 
 
-def text_examples(tokenizer, data_dir: str, max_length: int) -> list[tuple[list[int], list[int]]]:
-    """(input ids, labels) of every stage I and stage II conversation, without its video."""
+def text_examples(tokenizer, data_dir: str, max_length: int) -> list[dict]:
+    """`input_ids` and `labels` of every stage I and stage II conversation, without its video."""
     out = []
     for stage in (1, 2):
         for item in D.load_items(data_dir, stage):
             turns = [dict(t, value=t["value"].replace("<video>\n", "").replace("<video>", ""))
                      for t in item.conversations]
-            ids: list[int] = []
-            labels: list[int] = []
-            for text, is_answer in D.render_segments(tokenizer, D.to_messages(turns)):
-                piece = tokenizer(text, add_special_tokens=False)["input_ids"]
-                ids += piece
-                labels += piece if is_answer else [D.IGNORE] * len(piece)
-            out.append((ids[:max_length], labels[:max_length]))
+            ids, labels = D.tokenize_turns(tokenizer, D.to_messages(turns))
+            out.append({"input_ids": ids[:max_length], "labels": labels[:max_length]})
     return out
 
 
@@ -53,7 +48,7 @@ def language_warmup(lmm_cfg, data_dir: str, folder: str, *, steps: int, lr: floa
     model.train()
     for _ in range(steps):
         picked = torch.randint(len(examples), (batch_size,), generator=order).tolist()
-        batch = pad([examples[i] for i in picked], tokenizer.pad_token_id)
+        batch = D.pad_batch([examples[i] for i in picked], tokenizer.pad_token_id)
         loss = model(**batch).loss
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -67,13 +62,3 @@ def language_warmup(lmm_cfg, data_dir: str, folder: str, *, steps: int, lr: floa
     return {"steps": steps, "examples": len(examples), "loss_first": sum(losses[:head]) / head,
             "loss_last": sum(losses[-head:]) / head, "folder": folder}
 
-
-def pad(examples: list[tuple[list[int], list[int]]], pad_id: int) -> dict:
-    import torch
-
-    width = max(len(ids) for ids, _ in examples)
-    return {
-        "input_ids": torch.tensor([ids + [pad_id] * (width - len(ids)) for ids, _ in examples]),
-        "attention_mask": torch.tensor([[1] * len(ids) + [0] * (width - len(ids)) for ids, _ in examples]),
-        "labels": torch.tensor([lab + [D.IGNORE] * (width - len(lab)) for _, lab in examples]),
-    }

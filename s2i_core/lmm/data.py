@@ -110,13 +110,19 @@ def splice(ids: list[int], labels: list[int], marker: list[int], tokens: list[in
     raise ConfigError("the rendered prompt holds no video marker; is there a '<video>' in the first question?")
 
 
-def encode(adapter, tokenizer, messages: list[dict], video_input, max_length: int = 0) -> dict:
+def tokenize_turns(tokenizer, messages: list[dict]) -> tuple[list[int], list[int]]:
+    """Token ids of a rendered conversation and their labels: assistant tokens kept, every other IGNORE."""
     ids: list[int] = []
     labels: list[int] = []
     for text, is_answer in render_segments(tokenizer, messages):
         piece = tokenizer(text, add_special_tokens=False)["input_ids"]
         ids += piece
         labels += piece if is_answer else [IGNORE] * len(piece)
+    return ids, labels
+
+
+def encode(adapter, tokenizer, messages: list[dict], video_input, max_length: int = 0) -> dict:
+    ids, labels = tokenize_turns(tokenizer, messages)
     ids, labels = splice(ids, labels, adapter.marker_ids(tokenizer), video_input.tokens)
     if max_length and len(ids) > max_length:
         ids, labels = ids[:max_length], labels[:max_length]
@@ -132,12 +138,11 @@ def prompt_ids(adapter, tokenizer, question: str, video_input) -> list[int]:
     return ids
 
 
-def collate(adapter, tokenizer, examples: list[dict], *, left_pad: bool = False) -> dict:
-    """Pad a batch (right for training, left for generation) and batch the vision tensors."""
+def pad_batch(examples: list[dict], pad: int, *, left_pad: bool = False) -> dict:
+    """`input_ids` / `labels` lists padded to one width: input_ids, attention_mask and labels tensors."""
     import torch
 
     width = max(len(e["input_ids"]) for e in examples)
-    pad = tokenizer.pad_token_id
     ids, labels, mask = [], [], []
     for e in examples:
         gap = width - len(e["input_ids"])
@@ -150,7 +155,14 @@ def collate(adapter, tokenizer, examples: list[dict], *, left_pad: bool = False)
             ids.append(e["input_ids"] + [pad] * gap)
             labels.append(lab + [IGNORE] * gap)
             mask.append([1] * len(e["input_ids"]) + [0] * gap)
-    batch = {"input_ids": torch.tensor(ids), "attention_mask": torch.tensor(mask), "labels": torch.tensor(labels)}
+    return {"input_ids": torch.tensor(ids), "attention_mask": torch.tensor(mask), "labels": torch.tensor(labels)}
+
+
+def collate(adapter, tokenizer, examples: list[dict], *, left_pad: bool = False) -> dict:
+    """Pad a batch (right for training, left for generation) and batch the vision tensors."""
+    import torch
+
+    batch = pad_batch(examples, tokenizer.pad_token_id, left_pad=left_pad)
     videos = [e["video"] for e in examples]
     if adapter.needs_mm_token_type_ids:
         types = torch.zeros_like(batch["input_ids"])
