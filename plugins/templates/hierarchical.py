@@ -35,9 +35,12 @@ class Hierarchical:
             names = P.ordered(dims, group)
             lines = [rng.choice(P.GROUP_INTRO[group])]
             lines += [P.fill(rng.choice(P.DIMENSION), d, level=dims[d]["level"]) for d in names]
-            worst = min(names, key=lambda d: (dims[d]["score"], d))
-            if (self.cfg.name_worst and len(names) > 1
-                    and level_index(dims[worst]["level"]) < level_index(groups[group]["level"])):
+            worst, *rest = sorted(names, key=lambda d: (dims[d]["score"], d))
+            # named when it stands out: below the group's other members, and below what the group would be
+            # without it (with Minkowski pooling the group level usually sinks to the worst one's)
+            if (self.cfg.name_worst and rest
+                    and level_index(dims[worst]["level"]) < level_index(dims[rest[0]]["level"])
+                    and level_index(dims[worst]["level"]) <= level_index(groups[group]["level"])):
                 lines.append(P.fill(rng.choice(P.WORST), worst, level=dims[worst]["level"], group=group))
             lines.append(P.fill(rng.choice(P.GROUP), group=group, level=groups[group]["level"]))
             parts.append(" ".join(lines))

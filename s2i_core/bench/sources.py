@@ -16,7 +16,7 @@ SOURCES = ("sig", "scorer", "lmm")
 
 
 def sig_overall(clip, scorers, aggregation) -> float:
-    from s2i_core.sig.records import group_scores
+    from s2i_core.sig.aggregation import group_scores
 
     dims = {s.dimension: s(clip).score for s in scorers}
     return aggregation.overall_score(group_scores(dims, aggregation))
@@ -26,7 +26,7 @@ def build_predictor(cfg, registry):
     """A callable: list of video paths -> list of scalar predictions (higher is better)."""
     source = cfg.source
     if source == "sig":
-        from s2i_core.sig.records import Aggregation
+        from s2i_core.sig.aggregation import Aggregation
 
         scorers = [registry.build("scorer", node) for node in cfg.scorers.values()]
         if not scorers:

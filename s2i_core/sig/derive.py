@@ -17,7 +17,8 @@ from s2i_core.dimensions import BY_NAME, GROUPS
 from s2i_core.errors import S2IError
 from s2i_core.sig.captions import with_caption
 from s2i_core.sig.io import atomic_write_jsonl
-from s2i_core.sig.records import Aggregation, group_scores, validate_record
+from s2i_core.sig.aggregation import Aggregation, group_scores
+from s2i_core.sig.records import validate_record
 from s2i_core.sig.rewrite import rewrite_all
 
 ROUND = 6  # stored scores; levels are derived from the stored (rounded) values so they always agree

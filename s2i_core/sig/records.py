@@ -1,62 +1,13 @@
-"""Records: aggregation of dimension scores into group and overall ratings, and contract validation.
-
-Aggregation (explicit, configured by `aggregation` in conf/generate.yaml):
-  group score   = (1 - w_g) * mean(member scores) + w_g * min(member scores), w_g = `worst_weight[group]`
-  overall score = weighted mean of the present group scores (`group_weights`, renormalised)
-With the default technical worst_weight 0.5, one bad technical defect pulls the technical rating, and with it
-the overall rating, down even when every other dimension is fine. A group with no scored dimension is omitted
-from `groups` and from the overall mean; a record always has at least one group (at least one scorer runs).
-"""
+"""Records: the contract each record must meet (DESIGN.md). Aggregation lives in s2i_core.sig.aggregation."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 from s2i_core.dimensions import BY_NAME, GROUPS, LEVELS
-from s2i_core.errors import ConfigError
 
 RECORD_KEYS = ("video", "meta", "dimensions", "groups", "overall", "justification", "qa")
 META_KEYS = ("width", "height", "fps", "frames", "duration_s")
-
-
-@dataclass
-class Aggregation:
-    worst_weight: dict[str, float] = field(default_factory=lambda: {"technical": 0.5, "aesthetic": 0.0})
-    group_weights: dict[str, float] = field(default_factory=lambda: {"technical": 0.6, "aesthetic": 0.4})
-
-    @classmethod
-    def from_config(cls, node) -> Aggregation:
-        if node is None:
-            return cls()
-        agg = cls(dict(node.get("worst_weight", cls().worst_weight)), dict(node.get("group_weights",
-                                                                                   cls().group_weights)))
-        for name, table in (("worst_weight", agg.worst_weight), ("group_weights", agg.group_weights)):
-            for group, value in table.items():
-                if group not in GROUPS or not 0.0 <= float(value) <= (1.0 if name == "worst_weight" else 1e9):
-                    raise ConfigError(f"aggregation.{name}.{group}={value!r}: group must be one of {GROUPS} "
-                                      "and the weight non-negative (worst_weight at most 1)")
-        return agg
-
-    def group_score(self, group: str, scores: list[float]) -> float:
-        w = float(self.worst_weight.get(group, 0.0))
-        return (1.0 - w) * (sum(scores) / len(scores)) + w * min(scores)
-
-    def overall_score(self, groups: dict[str, float]) -> float:
-        weights = {g: float(self.group_weights.get(g, 1.0)) for g in groups}
-        total = sum(weights.values())
-        if total <= 0:
-            return sum(groups.values()) / len(groups)
-        return sum(groups[g] * weights[g] for g in groups) / total
-
-
-def group_scores(dimension_scores: dict[str, float], agg: Aggregation) -> dict[str, float]:
-    out = {}
-    for group in GROUPS:
-        members = [s for d, s in dimension_scores.items() if BY_NAME[d].group == group]
-        if members:
-            out[group] = agg.group_score(group, members)
-    return out
 
 
 def validate_record(record: dict) -> list[str]:
