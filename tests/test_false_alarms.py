@@ -1,0 +1,235 @@
+"""Content is not distortion: one test per false alarm the weight-free scorers used to raise on real footage.
+
+Each case scores a clip that a person would call normal, good content of its kind (a warm-lit room, a night
+street, a screen recording, a static shot, easy content at a low bitrate, heavily compressed QCIF) and
+checks the scorer does not read the content as a defect; its twin applies the real distortion to the same
+content and checks the scorer still catches it, so a scorer that always answers "good" fails too.
+
+Levels come from the equal-width mapper: bad < 0.2 <= poor < 0.4 <= fair < 0.6 <= good < 0.8 <= excellent.
+"""
+
+from __future__ import annotations
+
+import pytest
+from clipmakers import (bitrate, cut, encode, footage, have_font, night_street, psnr, screen_page, sky_and_hills,
+                        warm_room)
+
+from s2i_core.registry import load_registry
+from s2i_core.scoring import sampling_for, score_clip
+from s2i_core.video import decode_clip
+
+REGISTRY = load_registry()
+DEFAULT = [n for n, e in REGISTRY.entries("scorer").items() if e.spec.default]
+LEVELS = REGISTRY.build("level_mapper", "equal_width")
+LOW = ("bad", "poor")
+CLEARLY = 0.2  # "clearly lower": a fifth of the scale, one level of the equal-width mapper
+
+# distortions applied to a whole clip (recipes as in scripts/make_samples.py and the validation ladders)
+WHITE_BALANCE_CAST = "colorchannelmixer=rr=1:gg=0.86:bb=0.66"  # daylight balance under tungsten: whites go orange
+WARM_GRADE = "selectivecolor=correction_method=relative:reds='-0.4 0.05 0.3 0':yellows='-0.4 0.2 0.4 0'"
+NIGHT_GRADE = "curves=all='0/0 0.25/0.02 0.5/0.08 0.75/0.35 1/1'"  # shadows and mids down, lights stay bright
+CRUSHED = "eq=brightness=-0.3"
+STUTTER = "framestep=3,fps={fps}"  # every frame shown three times
+SHAKE = ("crop=iw*0.9:ih*0.9:'(iw-ow)/2+(iw-ow)/2*(0.6*sin(n*1.3)+0.4*sin(n*2.7+1))'"
+         ":'(ih-oh)/2+(ih-oh)/2*(0.6*sin(n*1.1+2)+0.4*sin(n*3.1))',scale={w}:{h}:flags=bicubic")
+FLICKER = "eq=brightness='0.12*(0.6*sin(n*1.7)+0.4*sin(n*2.9+1))':eval=frame"
+
+
+@pytest.fixture(scope="module")
+def scorers():
+    return [REGISTRY.build("scorer", name) for name in DEFAULT]
+
+
+@pytest.fixture(scope="module")
+def scores(scorers):
+    """Scores of a clip by path, each clip decoded and scored once per module."""
+    cache = {}
+
+    def get(path):
+        if path not in cache:
+            cache[path] = score_clip(scorers, decode_clip(path, sampling_for(scorers)))
+        return cache[path]
+
+    return get
+
+
+def summary(result, dims) -> str:
+    return ", ".join(f"{d}={result[d].score:.3f} ({LEVELS.level(d, result[d].score)}, raw {result[d].raw:.4g})"
+                     for d in dims)
+
+
+def assert_not_low(result, dims, what: str) -> None:
+    low = [d for d in dims if LEVELS.level(d, result[d].score) in LOW]
+    assert not low, f"{what} read as a defect on {low}: {summary(result, dims)}"
+
+
+def assert_clearly_lower(clean, distorted, dim: str, what: str) -> None:
+    assert distorted[dim].score < clean[dim].score - CLEARLY, (
+        f"{what} not caught: {dim} clean {summary(clean, [dim])} vs distorted {summary(distorted, [dim])}")
+
+
+# --- 1. a warm-lit scene whose neutral surfaces stay neutral is not a colour cast ------------------------
+
+@pytest.fixture(scope="module")
+def warm(tmp_path_factory):
+    d = tmp_path_factory.mktemp("warm")
+    room = warm_room(d / "room.mkv")
+    portrait = cut(d / "portrait.mkv", footage("carphone_pristine.mp4"), 0, 2.5, WARM_GRADE)
+    return {name: {"clean": encode(d / f"{name}.mp4", master),
+                   "cast": encode(d / f"{name}_cast.mp4", master, WHITE_BALANCE_CAST)}
+            for name, master in (("room", room), ("portrait", portrait))}
+
+
+@pytest.mark.parametrize("name", ["room", "portrait"])
+def test_warm_light_is_not_a_colour_cast(warm, scores, name):
+    # room: wood panelling, orange sofa, lamp light, with a white mug and a grey frame that stay neutral;
+    # portrait: carphone with skin, hair and bow tie graded golden, the white shirt and grey car untouched
+    clean, cast = scores(warm[name]["clean"]), scores(warm[name]["cast"])
+    assert_not_low(clean, ["color_cast"], f"warm {name}")
+    assert clean["color_cast"].score >= 0.4
+    assert_clearly_lower(clean, cast, "color_cast", f"white-balance cast over the warm {name}")
+
+
+# --- 2. a well exposed night scene is not underexposed ---------------------------------------------------
+
+@pytest.fixture(scope="module")
+def night(tmp_path_factory):
+    d = tmp_path_factory.mktemp("night")
+    street = night_street(d / "street.mkv")
+    traffic = cut(d / "traffic.mkv", footage("bikes.mp4"), 1.24, 1.76, NIGHT_GRADE)  # headlights in a queue
+    out = {}
+    for name, master in (("street", street), ("traffic", traffic)):
+        out[name] = {"clean": encode(d / f"{name}.mp4", master),
+                     "crushed": encode(d / f"{name}_crushed.mp4", master, CRUSHED),
+                     "noisy": encode(d / f"{name}_noisy.mp4", master, "noise=alls=20:allf=t", crf=14),
+                     "blocky": encode(d / f"{name}_blocky.mp4", master, crf=47)}
+    return out
+
+
+@pytest.mark.parametrize("name", ["street", "traffic"])
+def test_night_scene_with_bright_lights_is_well_exposed(night, scores, name):
+    clean = scores(night[name]["clean"])
+    assert_not_low(clean, ["exposure", "lighting", "compression", "noise"], f"night {name}")
+
+
+@pytest.mark.parametrize("name", ["street", "traffic"])
+@pytest.mark.parametrize("variant,dim", [("crushed", "exposure"), ("noisy", "noise"), ("blocky", "compression")])
+def test_night_scene_defects_are_still_caught(night, scores, name, variant, dim):
+    clean, distorted = scores(night[name]["clean"]), scores(night[name][variant])
+    assert_clearly_lower(clean, distorted, dim, f"{variant} night {name}")
+
+
+# --- 3. screen content: a white page with black text --------------------------------------------------------
+
+SCREEN_DIMS = ["exposure", "compression", "noise", "sharpness", "resolution", "flicker", "fluency"]
+SCREEN_DEFECTS = {  # dimension: (filter, CRF) of the same recording with that defect
+    "exposure": ("lutyuv=y=val*0.3", 18),  # a dim capture: white page turned dark grey
+    "compression": ("null", 46),
+    "noise": ("noise=alls=20:allf=t", 14),
+    "sharpness": ("gblur=sigma=1.5", 18),
+    "resolution": ("scale=212:120:flags=bicubic,scale=640:360:flags=bicubic", 18),
+    "flicker": (FLICKER, 18),
+    "fluency": (STUTTER.format(fps=25), 18),
+}
+
+
+@pytest.fixture(scope="module")
+def screen(tmp_path_factory):
+    font = have_font()
+    if font is None:
+        pytest.skip("no TrueType font for ffmpeg drawtext (install fonts-dejavu-core)")
+    d = tmp_path_factory.mktemp("screen")
+    master = screen_page(d / "page.mkv", font)
+    out = {"clean": encode(d / "page.mp4", master)}
+    for dim, (vf, crf) in SCREEN_DEFECTS.items():
+        out[dim] = encode(d / f"page_{dim}.mp4", master, vf, crf=crf)
+    return out
+
+
+def test_screen_recording_is_not_read_as_defects(screen, scores):
+    # a settings page: header bar, side menu, headings, paragraphs, buttons; scrolling 2 px a frame
+    assert_not_low(scores(screen["clean"]), SCREEN_DIMS, "screen recording")
+
+
+@pytest.mark.parametrize("dim", SCREEN_DIMS)
+def test_screen_recording_defects_are_still_caught(screen, scores, dim):
+    assert_clearly_lower(scores(screen["clean"]), scores(screen[dim]), dim, f"{dim} defect on the screen page")
+
+
+# --- 4. a static shot with small motion is neither frozen nor shaky ----------------------------------------
+
+@pytest.fixture(scope="module")
+def static(tmp_path_factory):
+    d = tmp_path_factory.mktemp("static")
+    shots = {"talking_head": (cut(d / "talking_head.mkv", footage("carphone_pristine.mp4"), 0, 3), 30000 / 1001,
+                              176, 144),
+             "parked_bicycle": (cut(d / "parked_bicycle.mkv", footage("bikes.mp4"), 7.5, 2.1), 25, 640, 272)}
+    return {name: {"clean": encode(d / f"{name}.mp4", master),
+                   "stutter": encode(d / f"{name}_stutter.mp4", master, STUTTER.format(fps=f"{fps:.5f}")),
+                   "shaky": encode(d / f"{name}_shaky.mp4", master, SHAKE.format(w=w, h=h))}
+            for name, (master, fps, w, h) in shots.items()}
+
+
+@pytest.mark.parametrize("name", ["talking_head", "parked_bicycle"])
+def test_static_shot_is_fluent_and_steady(static, scores, name):
+    # talking_head: carphone, a man talking to a camera fixed inside a car;
+    # parked_bicycle: bikes, a fixed camera on a parked bicycle while a passer-by walks through
+    assert_not_low(scores(static[name]["clean"]), ["fluency", "stability"], f"static shot {name}")
+
+
+@pytest.mark.parametrize("name", ["talking_head", "parked_bicycle"])
+@pytest.mark.parametrize("variant,dim", [("stutter", "fluency"), ("shaky", "stability")])
+def test_static_shot_defects_are_still_caught(static, scores, name, variant, dim):
+    assert_clearly_lower(scores(static[name]["clean"]), scores(static[name][variant]), dim, f"{variant} {name}")
+
+
+# --- 5. easy content at a low bitrate that still looks clean is not "compressed" ---------------------------
+
+@pytest.fixture(scope="module")
+def easy(tmp_path_factory):
+    d = tmp_path_factory.mktemp("easy")
+    master = sky_and_hills(d / "sky.mkv")
+    # 40 kb/s at 640x360, 25 fps is about 0.007 bits per pixel; the VBV makes x264 spend it rather than undershoot
+    low_bitrate = encode(d / "sky_40k.mp4", master, crf=None, extra=("-b:v", "40k", "-maxrate", "40k",
+                                                                      "-bufsize", "2M"))
+    blocky = encode(d / "sky_blocky.mp4", master, crf=None, extra=("-qp", "51", "-x264-params", "no-deblock=1"))
+    return {"master": master, "low_bitrate": low_bitrate, "blocky": blocky}
+
+
+def test_easy_content_at_a_low_bitrate_is_not_compressed(easy, scores):
+    rate, quality = bitrate(easy["low_bitrate"]), psnr(easy["master"], easy["low_bitrate"])
+    assert rate < 60_000 and quality > 38, f"premise broken: {rate / 1000:.0f} kb/s at {quality:.1f} dB"
+    assert_not_low(scores(easy["low_bitrate"]), ["compression"],
+                   f"easy content at {rate / 1000:.0f} kb/s that looks clean ({quality:.1f} dB)")
+
+
+def test_easy_content_with_visible_blocking_is_caught(easy, scores):
+    clean, blocky = psnr(easy["master"], easy["low_bitrate"]), psnr(easy["master"], easy["blocky"])
+    assert blocky < min(36.0, clean - 6), f"blocky encode not visibly worse ({blocky:.1f} vs {clean:.1f} dB)"
+    assert_clearly_lower(scores(easy["low_bitrate"]), scores(easy["blocky"]), "compression",
+                         "blocking on easy content")
+
+
+# --- 6. heavy compression at QCIF is caught, and a clean QCIF clip is not called compressed ------------------
+
+@pytest.fixture(scope="module")
+def qcif(tmp_path_factory):
+    d = tmp_path_factory.mktemp("qcif")
+    masters = {"carphone": cut(d / "carphone.mkv", footage("carphone_pristine.mp4"), 0, 3),
+               "cyclist": cut(d / "cyclist.mkv", footage("bikes.mp4"), 3.08, 2.3, "crop=362:272,scale=176:144")}
+    return {name: {crf: encode(d / f"{name}_crf{crf}.mp4", master, crf=crf) for crf in (18, 45, 51)}
+            for name, master in masters.items()}
+
+
+@pytest.mark.parametrize("name", ["carphone", "cyclist"])
+@pytest.mark.parametrize("crf", [45, 51])
+def test_heavy_compression_at_qcif_is_caught(qcif, scores, name, crf):
+    clean, heavy = scores(qcif[name][18]), scores(qcif[name][crf])
+    assert LEVELS.level("compression", heavy["compression"].score) in LOW, (
+        f"{name} QCIF at CRF {crf} (visible blocking) not called compressed: {summary(heavy, ['compression'])}")
+    assert_clearly_lower(clean, heavy, "compression", f"CRF {crf} on QCIF {name}")
+
+
+@pytest.mark.parametrize("name", ["carphone", "cyclist"])
+def test_clean_qcif_is_not_compressed(qcif, scores, name):
+    assert_not_low(scores(qcif[name][18]), ["compression"], f"{name} QCIF at CRF 18")
