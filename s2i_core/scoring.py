@@ -15,6 +15,11 @@ class DimensionScore:
     score: float  # in [0, 1], higher is better
     raw: float  # the measurement before mapping, in `unit`
     unit: str
+    # how far the content lets the measurement be trusted, in [0, 1]: 1 = a sound reading; lower where the
+    # content gives the scorer little to measure (no near-neutral surfaces for colour balance, no texture for
+    # noise, no motion for motion blur). A scorer never lowers a score on content alone: with confidence c the
+    # score is c * reading + (1 - c) * the scorer's `prior` (no evidence of damage).
+    confidence: float = 1.0
 
 
 class Scorer(Protocol):

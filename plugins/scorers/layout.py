@@ -27,7 +27,7 @@ def visual_weight(gray: np.ndarray, width: int = 96) -> np.ndarray:
 
 @dataclass
 class CompositionConfig:
-    bad: float = 0.8  # imbalance of a subject pushed against the frame edge
+    bad: float = 0.9  # imbalance of a subject pushed against the frame edge
     good: float = 0.3
     border: float = 0.08  # width of the frame margin (fraction of each side) where weight counts as cut off
 
@@ -36,8 +36,10 @@ class Composition(MappedScorer):
     """Visual balance (Liu et al. 2010): how far the centre of visual weight sits from the frame centre.
 
     Visual weight is smoothed, squared edge density. raw = 2 * distance of its centroid from the centre (in
-    fractions of width and height) + the weight in the outer `border` margin (a subject cut by the edge),
-    averaged over frames (unit: fraction). Score ramps from `bad` to `good`.
+    fractions of width and height) + 2 x the weight in the outer `border` margin beyond that margin's share
+    of the area (a subject cut by the edge; detail spread evenly, as in a landscape or a page of text, puts
+    no more weight at the edge than its area), averaged over frames (unit: fraction). Score ramps from `bad`
+    to `good`.
     """
 
     dimension, unit = "composition", "imbalance"
@@ -51,7 +53,8 @@ class Composition(MappedScorer):
             cx, cy = float(sal.sum(axis=0) @ xs), float(sal.sum(axis=1) @ ys)
             by, bx = max(1, round(self.cfg.border * h)), max(1, round(self.cfg.border * w))
             edge = 1.0 - float(sal[by:h - by, bx:w - bx].sum())
-            values.append(2 * np.hypot(cx - 0.5, cy - 0.5) + edge)
+            edge_area = 1.0 - (h - 2 * by) * (w - 2 * bx) / (h * w)
+            values.append(2 * np.hypot(cx - 0.5, cy - 0.5) + 2 * max(0.0, edge - edge_area))
         return float(np.mean(values))
 
 

@@ -166,8 +166,8 @@ def _camera_steps(run: np.ndarray, dup: np.ndarray) -> np.ndarray:
 
 @dataclass
 class StabilityConfig:
-    bad: float = 0.025  # camera-path jitter (fraction of width per frame^2) of strong shake
-    good: float = 0.002
+    bad: float = 0.012  # camera-path jitter (fraction of width per frame^2) of strong hand shake
+    good: float = 0.0015
 
 
 class Stability(MappedScorer):

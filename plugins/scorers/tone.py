@@ -5,89 +5,128 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from s2i_plugins.scorers.common import MappedScorer
+from s2i_plugins.scorers.common import MappedScorer, tonal_ends
 
 from s2i_core.specs import ScorerSpec
 
 
 @dataclass
 class ExposureConfig:
-    bad: float = 0.6  # exposure error of a badly under- or over-exposed frame
-    good: float = 0.1
-    target: float = 0.46  # mean luma (fraction of full scale) of a well exposed frame
+    bad: float = 1.2  # exposure error (stops) of a badly under- or over-exposed frame
+    good: float = 0.15
+    white: float = 245.0  # luma the brightest content of a well exposed frame reaches (8-bit)
+    black: float = 20.0  # luma the darkest content of a well exposed frame gets down to
     clip_level: int = 6  # a pixel within this many codes of 0 or 255 counts as clipped
+    clip_share: float = 0.04  # share of clipped pixels at which the lost detail counts in full
+    tail: float = 0.001  # the darkest and brightest content: this share of pixels at each end is ignored
 
 
 class Exposure(MappedScorer):
-    """Clipped-pixel exposure: crushed shadows + blown highlights + distance of mean luma from mid-grey.
+    """Exposure error in stops, from the ends of the tonal range rather than the mean luma.
 
-    raw = fraction of luma within `clip_level` of 0 or 255 + |mean luma / 255 - target| (unit: fraction),
-    averaged over frames. Score ramps from `bad` to `good`.
+    A photographer exposes so that the brightest content reaches near white without clipping ("expose to
+    the right"). Under-exposure leaves that headroom unused *and* crushes the shadows; over-exposure lifts
+    the blacks *and* blows the highlights. So per frame, with p_hi / p_lo the luma below which all but
+    `tail` of the pixels lie / above which all but `tail` lie (native resolution): under = log2(white / p_hi)+ x min(1, 1/4 + crushed share / clip_share), over =
+    log2(p_lo / black)+ x min(1, 1/4 + blown share / clip_share). A night scene with street lights, a
+    spot-lit stage or a dark film reaches white in its lights and is not under-exposed however dark its mean;
+    a white web page has black text and is not over-exposed; haze lifts the blacks without blowing the
+    highlights (a contrast matter). raw = mean over frames of under + over (unit: stops). A frame with no
+    tonal range at all (a fade) gives no reading. Score ramps from `bad` to `good`.
     """
 
-    dimension, unit = "exposure", "exposure_error"
+    dimension, unit = "exposure", "exposure_error_stops"
 
-    def measure(self, clip) -> float:
-        y = clip.small_gray
-        clipped = np.mean((y <= self.cfg.clip_level) | (y >= 255 - self.cfg.clip_level), axis=(1, 2))
-        return float(np.mean(clipped + np.abs(y.mean(axis=(1, 2)) / 255.0 - self.cfg.target)))
+    def measure(self, clip):
+        errors, reliable = [], []
+        for y in clip.gray:  # native resolution: thin dark text or small lights survive
+            (p_lo, p_hi), cdf = tonal_ends(y, self.cfg.tail, with_cdf=True)
+            crushed = float(cdf[self.cfg.clip_level])
+            blown = float(1.0 - cdf[254 - self.cfg.clip_level])
+            under = max(0.0, np.log2(self.cfg.white / max(p_hi, 1.0))) * min(1.0, 0.25 + crushed / self.cfg.clip_share)
+            over = max(0.0, np.log2(max(p_lo, 1.0) / self.cfg.black)) * min(1.0, 0.25 + blown / self.cfg.clip_share)
+            errors.append(under + over)
+            reliable.append(min(1.0, (p_hi - p_lo) / 24.0))  # a near-uniform frame has no exposure to judge
+        return float(np.mean(errors)), float(np.mean(reliable))
 
 
 @dataclass
 class ContrastConfig:
-    bad: float = 0.05  # RMS contrast of a washed-out frame
-    good: float = 0.2  # RMS contrast of a well separated tonal range
+    bad: float = 0.25  # tonal span of a washed-out frame (fraction of full scale)
+    good: float = 0.6  # span of a well separated tonal range
+    tail: float = 0.002  # the darkest and brightest content: this share of pixels at each end is ignored
 
 
 class Contrast(MappedScorer):
-    """RMS contrast (Peli 1990): standard deviation of luma as a fraction of full scale, averaged over frames.
+    """Tonal span: how much of the luma range the picture uses, from its darkest to its brightest content.
 
-    raw = std(luma) / 255 (unit: fraction); score ramps from `bad` to `good`.
+    raw = (p_high - p_low) / 255 of luma, the levels below / above which all but `tail` of the pixels lie
+    (native resolution, so small lights and thin text count), averaged over frames (unit: fraction).
+    Lowering contrast shrinks the span by the same factor. Unlike RMS contrast it does not depend on how
+    the content spreads between the ends: a hazy valley with dark grass in front, a night scene with lights
+    or a white page with black text all span the range; a washed-out, lifted-black grade does not.
+    Score ramps from `bad` to `good`.
     """
 
-    dimension, unit = "contrast", "rms_contrast"
+    dimension, unit = "contrast", "tonal_span"
 
     def measure(self, clip) -> float:
-        return float(np.mean(clip.small_gray.std(axis=(1, 2)) / 255.0))
+        return float(np.mean([np.subtract(*tonal_ends(y, self.cfg.tail)[::-1]) / 255.0 for y in clip.gray]))
 
 
 @dataclass
 class ColorCastConfig:
-    bad: float = 1.2  # cast factor of a strong tint
-    good: float = 0.3
-    min_spread: float = 12.0  # chroma spread floor (Lab units), so grey scenes do not divide by ~0
+    bad: float = 14.0  # tint (CIELab chroma) of the grey surfaces under a strong cast
+    good: float = 1.5
+    greyest: float = 0.03  # share of mid-tone pixels, the least chromatic, taken as the grey surfaces
+    near_neutral: float = 25.0  # chroma below which a surface can be a grey one under a plausible tint
+    support: float = 0.25  # share of such pixels needed for a full-confidence reading
 
 
 class ColorCast(MappedScorer):
-    """Gasparini & Schettini (2004) cast factor in CIELab: how far the chroma distribution sits from neutral.
+    """Achromatic-surface colour balance: how far the scene's grey surfaces sit from neutral.
 
-    D = distance of the mean (a*, b*) from the grey axis; sigma = spread of (a*, b*) around that mean.
-    A tinted frame has a distribution displaced from neutral and tight around its displacement, so
-    raw = D / hypot(sigma, min_spread) (unit: ratio), averaged over frames. Desaturation scales D and sigma
-    alike and leaves it unchanged. Score ramps from `bad` to `good`.
+    A colour cast (a white-balance error, a tinted grade) tints everything, including the surfaces that
+    should be grey or white; a scene lit warm, a blue aquarium or a green backdrop has strongly coloured
+    *content*. In CIELab on mid-tone pixels (L* 15-97), two tints are read: that of the `greyest` least
+    chromatic share (the achromatic-pixel idea of grey-pixel colour constancy: the scene's grey surfaces),
+    and that of the less chromatic half, which a cast shifts as a whole while the greyest pixels alone can
+    be surfaces of the opposite colour that the cast has just neutralised. raw = geometric mean of the two
+    tints' chroma (unit: Lab), averaged over frames; desaturation leaves it near 0. Where the scene has few
+    pixels that could be grey surfaces at all (chroma below `near_neutral` on less than `support` of the
+    picture: a portrait in golden light, an aquarium) the reading cannot tell a cast from coloured content,
+    so the confidence falls and the score is not lowered on content alone. Score ramps over log(raw) from
+    `bad` to `good`.
     """
 
-    dimension, unit = "color_cast", "cast_factor"
+    dimension, unit, log_scale = "color_cast", "grey_surface_tint_lab", True
 
-    def measure(self, clip) -> float:
+    def measure(self, clip):
         import cv2
 
-        values = []
+        values, support = [], []
         for frame in clip.small:
             lab = cv2.cvtColor(frame.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
-            mid = (lab[..., 0] > 8) & (lab[..., 0] < 95)  # chroma of near-black/white pixels is unreliable
+            mid = (lab[..., 0] > 15) & (lab[..., 0] < 97)
             a, b = lab[..., 1][mid], lab[..., 2][mid]
-            if a.size < 16:
+            if a.size < 64:
                 continue
-            spread = float(np.sqrt(a.var() + b.var()))
-            values.append(float(np.hypot(a.mean(), b.mean())) / float(np.hypot(spread, self.cfg.min_spread)))
-        return float(np.mean(values)) if values else 0.0
+            chroma = np.hypot(a, b)
+            tints = []
+            for share in (self.cfg.greyest, 0.5):
+                grey = chroma <= np.quantile(chroma, share)
+                tints.append(float(np.hypot(a[grey].mean(), b[grey].mean())))
+            values.append(float(np.sqrt(tints[0] * tints[1])))
+            support.append(min(1.0, float(np.mean(chroma < self.cfg.near_neutral)) / self.cfg.support))
+        if not values:
+            return 0.0, 0.0
+        return float(np.mean(values)), float(np.mean(support))
 
 
 @dataclass
 class ColorfulnessConfig:
-    bad: float = 5.0  # Hasler-Süsstrunk M of a nearly grey frame ("not colourful" is M < 15)
-    good: float = 50.0  # between "averagely" (45) and "quite" (59) colourful
+    bad: float = 1.2  # Hasler-Süsstrunk M of a nearly grey frame
+    good: float = 36.0  # "slightly" (15) to "moderately" (33) colourful: ordinary footage is not "poor"
     side: int = 96  # long side of the averaged view (pixels): regions keep their colour, noise averages out
 
 
@@ -99,11 +138,11 @@ class Colorfulness(MappedScorer):
     `side` pixels: colour noise is independent from frame to frame and pixel to pixel, so both averages
     remove it (a heavily noisy clip would otherwise read as "vivid"), while the colour of regions, which is
     what people call colourful, survives. Frames spread over the video stand in when there are no runs.
-    Score ramps from `bad` to `good`, so the paper's categories (15 slightly, 33 moderately, 45 averagely,
-    59 quite colourful) land on rising levels.
+    Score ramps over log(M) from `bad` to `good`: the step from grey to slightly colourful (15) matters more
+    than from quite (59) to highly (82) colourful, and ordinary, unsaturated footage is not called dull.
     """
 
-    dimension, unit = "colorfulness", "hasler_suesstrunk_M"
+    dimension, unit, log_scale = "colorfulness", "hasler_suesstrunk_M", True
 
     def measure(self, clip) -> float:
         from s2i_core.video import resize_batch
@@ -112,54 +151,59 @@ class Colorfulness(MappedScorer):
                  else clip.small.astype(np.float32))
         values = []
         for view in resize_batch(views, self.cfg.side):
-            rg = view[..., 0] - view[..., 1]
-            yb = 0.5 * (view[..., 0] + view[..., 1]) - view[..., 2]
+            rg, yb = opponent(view)
             values.append(np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean()))
         return float(np.mean(values))
 
 
+def opponent(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Hasler-Süsstrunk opponent channels rg = R - G and yb = (R + G) / 2 - B of an [..., 3] array."""
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    return r - g, 0.5 * (r + g) - b
+
+
 @dataclass
 class LightingConfig:
-    bad: float = 0.45  # illumination imbalance of a heavy vignette or a one-sided light
-    good: float = 0.05
-    grid: int = 8  # block grid over which the low-frequency illumination is fitted
-    tilt_weight: float = 0.5  # side-to-side gradients (sky above ground) are more natural than falloff
+    bad: float = 0.5  # corner falloff of a heavy vignette (corners at half the centre's brightness)
+    good: float = 0.1
+    grid: int = 8  # block grid over which centre and corners are measured
+    floor: float = 8.0  # luma added to both sides of the ratio, so black corners of a dark scene mean little
 
 
 class Lighting(MappedScorer):
-    """Balance of the low-frequency illumination: radial falloff and tilt fitted to block-mean luma.
+    """Balance of the illumination: symmetric falloff from the centre to all four corners (vignetting).
 
-    Each frame's luma is averaged on a grid x grid layout and fitted by least squares with
-    L(x, y) = a + b r^2 + c x + d y over x, y in [-1, 1]. raw = (-b + tilt_weight * hypot(c, d)) / 255
-    (unit: fraction of full scale), averaged over frames: falloff towards the edges (vignetting, a spot-lit
-    subject in the dark) and one-sided light raise it, bright surroundings lower it, and a uniform
-    brightness shift (an exposure matter) leaves it unchanged. Score ramps from `bad` to `good`.
+    Each frame is averaged on a grid x grid layout; the centre is the mean of the middle quarter of blocks
+    and each corner the mean of its 2 x 2 corner blocks. Vignetting (a lens, a heavy-handed grade, a
+    spot-lit subject in the dark) darkens every corner; content that is darker on one side (sky above
+    ground, a dark wall at one edge) leaves at least one corner as bright as the centre, so the falloff
+    counts only what *all* corners lose: raw = 1 - (brightest corner + floor) / (centre + floor), at least 0,
+    median over frames (unit: fraction). Score ramps from `bad` to `good`.
     """
 
-    dimension, unit = "lighting", "illumination_imbalance"
+    dimension, unit = "lighting", "corner_falloff"
 
     def measure(self, clip) -> float:
         g = self.cfg.grid
-        coords = (np.arange(g) + 0.5) / g * 2 - 1
-        yy, xx = np.meshgrid(coords, coords, indexing="ij")
-        design = np.stack([np.ones(g * g), ((xx**2 + yy**2) / 2).ravel(), xx.ravel(), yy.ravel()], axis=1)
         values = []
         for y in clip.small_gray:
             h, w = y.shape[0] // g * g, y.shape[1] // g * g
-            blocks = y[:h, :w].reshape(g, h // g, g, w // g).mean(axis=(1, 3)).ravel()
-            _, b, c, d = np.linalg.lstsq(design, blocks, rcond=None)[0]
-            values.append((-b + self.cfg.tilt_weight * np.hypot(c, d)) / 255.0)
-        return float(np.mean(values))
+            blocks = y[:h, :w].reshape(g, h // g, g, w // g).mean(axis=(1, 3))
+            q = g // 4
+            centre = blocks[q:g - q, q:g - q].mean()
+            corners = [blocks[:2, :2].mean(), blocks[:2, -2:].mean(), blocks[-2:, :2].mean(), blocks[-2:, -2:].mean()]
+            values.append(max(0.0, 1.0 - (max(corners) + self.cfg.floor) / (centre + self.cfg.floor)))
+        return float(np.median(values))
 
 
 SPECS = (
-    ScorerSpec("exposure", Exposure, ExposureConfig, "clipped pixels and mean-luma distance from mid-grey",
+    ScorerSpec("exposure", Exposure, ExposureConfig, "unused highlight/shadow headroom with clipping (stops)",
                dimension="exposure"),
-    ScorerSpec("contrast", Contrast, ContrastConfig, "RMS contrast of luma", dimension="contrast"),
-    ScorerSpec("color_cast", ColorCast, ColorCastConfig, "Lab cast factor (Gasparini-Schettini)",
+    ScorerSpec("contrast", Contrast, ContrastConfig, "tonal span of luma (1st-99th percentile)", dimension="contrast"),
+    ScorerSpec("color_cast", ColorCast, ColorCastConfig, "chroma of the greyest surfaces (Lab)",
                dimension="color_cast"),
     ScorerSpec("colorfulness", Colorfulness, ColorfulnessConfig, "Hasler-Süsstrunk colourfulness",
                dimension="colorfulness"),
-    ScorerSpec("lighting", Lighting, LightingConfig, "radial falloff and tilt of block-mean illumination",
+    ScorerSpec("lighting", Lighting, LightingConfig, "symmetric centre-to-corner falloff (vignetting)",
                dimension="lighting"),
 )

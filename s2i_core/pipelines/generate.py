@@ -20,6 +20,8 @@ from s2i_core.errors import ConfigError
 from s2i_core.hydra_bridge import job_output_dir
 from s2i_core.registry import load_registry
 from s2i_core.sig import derive, select
+from s2i_core.sig.aggregation import Aggregation
+from s2i_core.sig.calibration import check_scorers
 from s2i_core.sig.fidelity import mapping_fidelity
 from s2i_core.sig.io import Journal, atomic_write_text, remove_stale_temps
 from s2i_core.sig.progress import progress_bar
@@ -44,6 +46,10 @@ def generate(cfg: DictConfig, output_dir: str | Path | None = None, *, progress:
         raise ConfigError("no scorers selected: use scorers=default or scorers=[name,...]")
     for node in scorer_nodes.values():
         registry.get("scorer", node["impl"])  # unknown names fail here, not in every worker
+    # A missing or corrupt aggregation.from_file, or a fit made for other dimensions, fails before any scoring.
+    aggregation = Aggregation.from_config(cfg.get("aggregation"))
+    for warning in check_scorers(aggregation, cfg.get("aggregation"), scorer_nodes, registry):
+        _warn(warning)
 
     # (1) which videos
     root = Path(cfg.input).resolve()
@@ -106,6 +112,7 @@ def generate(cfg: DictConfig, output_dir: str | Path | None = None, *, progress:
         "errors_by_kind": _by_kind(errors),
         "rewrites": rewrite_stats,
         "level_mapper": {"impl": cfg.level_mapper.impl, "thresholds": mapper.thresholds()},
+        "aggregation": aggregation.as_config(),  # the values used, also when they came from a fit file
         "fidelity": mapping_fidelity(records),
         "files": sorted(files + ["report.html", "manifest.json"]),
     }
@@ -116,6 +123,13 @@ def generate(cfg: DictConfig, output_dir: str | Path | None = None, *, progress:
     # The manifest goes last: its presence means every other file of this run is complete.
     atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return manifest
+
+
+def _warn(message: str) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+
+    Console(stderr=True).print(f"[bold yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True)
 
 
 def _stamp(path: Path) -> str:

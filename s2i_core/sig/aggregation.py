@@ -18,7 +18,8 @@ The rule follows how the VQA literature pools distortions into one judgement of 
   technical quality first).
 
 A group with no scored dimension is omitted; without technical dimensions the overall is the aesthetic score.
-`s2i calibrate` fits `dimension_weights`, `exponent` and `aesthetic_share` on a labelled set.
+`s2i calibrate` fits `dimension_weights`, `exponent`, `aesthetic_share` and `transparent` on a labelled set
+(s2i_core/sig/calibration.py); a fit records the `dimensions` it was made for, and refuses other score sets.
 """
 
 from __future__ import annotations
@@ -35,13 +36,15 @@ class Aggregation:
     exponent: float = 3.0  # Minkowski exponent of the technical impairments
     aesthetic_share: float = 0.2  # how far the aesthetic group can move a technically sound video
     dimension_weights: dict[str, float] = field(default_factory=dict)  # per dimension, default 1
+    # The scored dimensions a fit was made for; empty: any. Weights fitted on 14 dimensions mean nothing on 2.
+    dimensions: tuple[str, ...] = ()
 
     @classmethod
     def from_config(cls, node) -> Aggregation:
         if node is None:
             return cls()
         node = dict(node)
-        known = {"transparent", "exponent", "aesthetic_share", "dimension_weights", "from_file"}
+        known = {"transparent", "exponent", "aesthetic_share", "dimension_weights", "dimensions", "from_file"}
         unknown = sorted(set(node) - known)
         if unknown:
             raise ConfigError(f"aggregation: unknown key(s) {unknown}; known: {sorted(known)}")
@@ -51,7 +54,8 @@ class Aggregation:
             return load_fit(node["from_file"])
         agg = cls(float(node.get("transparent", cls.transparent)), float(node.get("exponent", cls.exponent)),
                   float(node.get("aesthetic_share", cls.aesthetic_share)),
-                  {str(k): float(v) for k, v in dict(node.get("dimension_weights") or {}).items()})
+                  {str(k): float(v) for k, v in dict(node.get("dimension_weights") or {}).items()},
+                  tuple(sorted(str(d) for d in node.get("dimensions") or ())))
         agg.check()
         return agg
 
@@ -66,11 +70,25 @@ class Aggregation:
             if name not in BY_NAME or weight < 0:
                 raise ConfigError(f"aggregation.dimension_weights.{name}={weight}: the dimension must be one of "
                                   f"{sorted(BY_NAME)} and the weight non-negative")
+        unknown = sorted(set(self.dimensions) - set(BY_NAME))
+        if unknown:
+            raise ConfigError(f"aggregation.dimensions: unknown dimension(s) {unknown}; known: {sorted(BY_NAME)}")
+
+    def check_dimensions(self, scored) -> None:
+        """A fitted aggregation only applies to the dimension set it was fitted on."""
+        if not self.dimensions or set(scored) == set(self.dimensions):
+            return
+        missing, extra = sorted(set(self.dimensions) - set(scored)), sorted(set(scored) - set(self.dimensions))
+        differ = " and ".join(([f"lack {missing}"] if missing else []) + ([f"add {extra}"] if extra else []))
+        raise ConfigError(f"the aggregation was fitted on the dimensions {list(self.dimensions)}, but these "
+                          f"scores {differ}; score with the scorers the fit was made with, or run "
+                          "`s2i calibrate` again with these scorers")
 
     def impairment(self, score: float) -> float:
         return max(0.0, self.transparent - score) / self.transparent
 
     def group_scores(self, dimension_scores: dict[str, float]) -> dict[str, float]:
+        self.check_dimensions(dimension_scores)
         out = {}
         for group in GROUPS:
             members = {d: s for d, s in dimension_scores.items() if BY_NAME[d].group == group}
@@ -95,8 +113,11 @@ class Aggregation:
         return groups["technical"] * (1.0 - self.aesthetic_share + self.aesthetic_share * groups["aesthetic"])
 
     def as_config(self) -> dict:
-        return {"transparent": self.transparent, "exponent": self.exponent,
+        node = {"transparent": self.transparent, "exponent": self.exponent,
                 "aesthetic_share": self.aesthetic_share, "dimension_weights": dict(sorted(self.dimension_weights.items()))}
+        if self.dimensions:
+            node["dimensions"] = list(self.dimensions)
+        return node
 
 
 def group_scores(dimension_scores: dict[str, float], agg: Aggregation) -> dict[str, float]:

@@ -51,7 +51,8 @@ def build_records(rows: list[dict], cfg, registry, work_dir: Path,
         records.append({
             "video": row["video"], "meta": row["meta"],
             "dimensions": {d: {"score": s, "level": mapper.level(d, s), "raw": row["scores"][d]["raw"],
-                               "unit": row["scores"][d]["unit"], "group": BY_NAME[d].group}
+                               "unit": row["scores"][d]["unit"], "group": BY_NAME[d].group,
+                               "confidence": row["scores"][d].get("confidence", 1.0)}
                            for d, s in dims.items()},
             "groups": {g: {"score": groups[g], "level": mapper.level(g, groups[g])} for g in GROUPS if g in groups},
             "overall": {"score": overall, "level": mapper.level("overall", overall)},

@@ -61,7 +61,8 @@ def score_item(item: tuple[str, str, str]) -> dict:
         if score is None or not 0.0 <= score <= 1.0:
             return {"video": rel, "ok": False, "error": "scorer_failed",
                     "message": f"{rel}: scorer {scorer.dimension!r} returned score {s.score!r}, not in [0, 1]"}
-        scores[scorer.dimension] = {"score": score, "raw": _finite(s.raw), "unit": s.unit}
+        scores[scorer.dimension] = {"score": score, "raw": _finite(s.raw), "unit": s.unit,
+                                    "confidence": _finite(getattr(s, "confidence", 1.0))}
     return {"video": rel, "ok": True, "meta": clip.meta.as_record(), "scores": scores}
 
 

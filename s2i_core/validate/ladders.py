@@ -65,7 +65,10 @@ LADDERS: dict[str, Ladder] = {ladder.dimension: ladder for ladder in (
     Ladder("exposure", "brightness lowered (under-exposure)", lambda src, s: f"eq=brightness={-s}"),
     Ladder("stability", "shaking crop window, amplitude in fractions of the frame", _jitter),
     Ladder("contrast", "contrast lowered", lambda src, s: f"eq=contrast={1 - s:.4f}"),
-    Ladder("color_cast", "warm colour balance shift", lambda src, s: f"colorbalance=rs={s}:bs={-s}:rm={s}:bm={-s}"),
+    # a white-balance error is a gain per channel: it tints whites and greys too (a shadow/midtone grade
+    # shift leaves the whites neutral and is a look rather than a cast)
+    Ladder("color_cast", "warm white-balance error (red gain up, blue gain down)",
+           lambda src, s: f"colorchannelmixer=rr={1 + s:.4f}:bb={1 - s:.4f}"),
     Ladder("compression", "H.264 at this CRF", lambda src, s: "null", crf=lambda s: int(s)),
     Ladder("resolution", "downscaled by this factor and upscaled back",
            lambda src, s: f"scale=trunc(iw/{s}/2)*2:trunc(ih/{s}/2)*2:flags=bicubic," + _rescale(src)),
