@@ -239,3 +239,19 @@ def test_vectorised_rule_is_the_aggregation_rule():
     matrix = np.array([[row[d] for d in dims] for row in rows])
     np.testing.assert_allclose(calibration._predict(theta, matrix, technical),
                                calibration.overall_scores(agg, rows), atol=2e-6)
+
+
+def test_other_scorer_settings_warn_and_other_dimensions_fail(calibrated):
+    from s2i_core.registry import load_registry
+
+    registry, path = load_registry(), calibrated / "aggregation.json"
+    fit = json.loads(path.read_text())
+    agg, node = calibration.load_fit(path), {"from_file": str(path)}
+    assert calibration.check_scorers(agg, node, fit["scorers"], registry) == []
+    retuned = json.loads(json.dumps(fit["scorers"]))
+    retuned["noise"]["bad"] = retuned["noise"]["bad"] * 2
+    (warning,) = calibration.check_scorers(agg, node, retuned, registry)
+    assert "other scorer settings (differ: noise)" in warning
+    fewer = {k: v for k, v in fit["scorers"].items() if k != "lighting"}
+    with pytest.raises(ConfigError, match=re.escape("lack ['lighting']")):
+        calibration.check_scorers(agg, node, fewer, registry)
