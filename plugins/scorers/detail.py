@@ -41,7 +41,7 @@ class Sharpness(MappedScorer):
 
 @dataclass
 class ResolutionConfig:
-    bad: float = 160.0  # effective side (sqrt of the pixel count) of QCIF, or of 480p upscaled 3x
+    bad: float = 200.0  # effective side (sqrt of the pixel count) of QCIF-CIF, or of 480p upscaled 3x
     good: float = 720.0  # effective side of native 540p and up
     native_ratio: float = 0.55  # E1/E2 of native-resolution camera footage: at or above it, no upscaling
     falloff: float = 1.5  # how fast effective lines fall with the finest-octave deficit
@@ -54,8 +54,9 @@ class Resolution(MappedScorer):
     screen it is watched on; ITU-T P.1203 and most VQA models weigh the coded resolution for this reason)
     and pixels that carry no detail of their own (a frame upscaled from less). The second is read from the
     finest octave: upscaling leaves the [1/4, 1/2] cycles/px band nearly empty while the octave below keeps
-    its energy, so E1 / E2 collapses, while a mild blur lowers it far less. raw = sqrt(width x height) x
-    min(1, (E1/E2) / native_ratio)^falloff (unit: pixels; the square root of the pixel count, so portrait,
+    its energy, so E1 / E2 collapses, while a mild blur lowers it far less. With r = ((E1/E2) /
+    native_ratio)^falloff, raw = sqrt(width x height) x 1.25 r / (0.25 + r) (unit: pixels; 1x the pixels
+    at the native ratio, at most 1.25x; the square root of the pixel count, so portrait,
     landscape and wide frames compare); the score ramps over log(raw) from `bad` to `good`, so each halving
     of the resolution costs the same.
     """
@@ -64,7 +65,10 @@ class Resolution(MappedScorer):
 
     def measure(self, clip) -> float:
         e1, e2, _ = _band_sums(clip)
-        detail = min(1.0, (e1 / max(e2, 1e-6)) / self.cfg.native_ratio) ** self.cfg.falloff
+        # saturating: at the native ratio the pixels count once; sharper-than-native footage (or grain)
+        # adds at most a quarter, so noise cannot buy resolution, while every loss of fine detail counts
+        r = ((e1 / max(e2, 1e-6)) / self.cfg.native_ratio) ** self.cfg.falloff
+        detail = 1.25 * r / (0.25 + r)
         return float(np.sqrt(clip.meta.width * clip.meta.height) * detail)
 
 
@@ -139,7 +143,7 @@ class Compression(MappedScorer):
     difference (the content-complexity cue of per-title encoding; the exponent follows streaming ladders),
     and `bitrate_weight` is added per halving of the H.264-equivalent bits per pixel below that need (and
     taken off per doubling above it). Easy content at a low bit rate is not starved; a stream without a
-    known bit rate is judged by blockiness alone. raw = excess + that term, at least 0 (unit: artefact
+    known bit rate is judged by blockiness alone; surplus counts up to 4x the need. raw = excess + that term, at least 0 (unit: artefact
     index); score ramps from `bad` to `good`.
     """
 
@@ -159,7 +163,8 @@ class Compression(MappedScorer):
         # small frames need more bits per pixel (bit-rate ladders of streaming services: ~pixels^-0.3)
         need = self.cfg.need_bpp * np.sqrt(motion + 0.5) * (meta.width * meta.height / 230400) ** -0.3
         bpp = meta.bit_rate / (meta.width * meta.height * meta.fps) * CODEC_EFFICIENCY.get(meta.codec, 1.0)
-        return float(np.log2(need / max(bpp, 1e-6)))
+        # a budget four times the need is transparent: more bits (noise is expensive) earn nothing more
+        return max(-2.0, float(np.log2(need / max(bpp, 1e-6))))
 
     def blockiness(self, clip) -> float:
         p = self.cfg.period

@@ -95,25 +95,28 @@ class Flicker(MappedScorer):
 
 @dataclass
 class FluencyConfig:
-    bad: float = 0.7  # fraction of irregular transitions of heavy stutter (each frame shown 3-4 times)
-    good: float = 0.05
+    bad: float = 2.2  # judder of heavy stutter: each picture shown about 4-5 times
+    good: float = 0.1
     jump: float = 2.5  # a transition with this many times the run's median change is a dropped-frame jump
 
 
 class Fluency(MappedScorer):
     """Frozen, repeated and dropped frames from frame-difference statistics.
 
-    In each run with motion, a transition changing less than a fifth of the run's 90th-percentile change
-    repeats its frame; one changing more than `jump` times the median of the moving transitions skips
+    In each run with motion, a transition changing far less than the motion around it repeats its frame
+    (`duplicate_mask`); one changing more than `jump` times the median of the moving transitions skips
     frames; a scene cut (more than 25 grey levels and 6x the median change) is an edit and counts as
-    regular. raw = irregular transitions / all transitions (unit: fraction); still runs count as regular.
-    Score ramps from `bad` to `good`.
+    regular. Stutter is judged by how long each picture stays on screen, as a viewer sees it: with
+    T transitions of which N show a new picture, repeat = log2(T / N) (0: every frame new, 1: each shown
+    twice, 2: four times), so the reading keeps growing with the stutter instead of saturating at "most
+    transitions are repeats". raw = repeat + 2 x the share of dropped-frame jumps (unit: judder, log2 of
+    frames per picture); still runs show nothing new and count as regular. Score ramps from `bad` to `good`.
     """
 
-    dimension, unit = "fluency", "irregular_fraction"
+    dimension, unit = "fluency", "judder_log2_frames_per_picture"
 
     def measure(self, clip) -> float:
-        irregular, total = 0, 0
+        repeats, jumped, total = 0, 0, 0
         for diffs in frame_differences(clip):
             if diffs.size < 2:
                 continue
@@ -122,9 +125,12 @@ class Fluency(MappedScorer):
             jumps = np.zeros(diffs.shape, bool)
             if moving.size >= 3:
                 jumps = (diffs > self.cfg.jump * np.median(moving)) & (diffs > 4 * MOTION_FLOOR) & ~cuts
-            irregular += int(dup.sum() + jumps.sum())
+            repeats += int(dup.sum())
+            jumped += int(jumps.sum())
             total += diffs.size
-        return irregular / total if total else 0.0
+        if not total:
+            return 0.0
+        return float(np.log2(total / max(1, total - repeats)) + 2.0 * jumped / total)
 
 
 def _similarity_step(prev: np.ndarray, cur: np.ndarray) -> np.ndarray | None:
@@ -193,8 +199,9 @@ class Stability(MappedScorer):
 
 @dataclass
 class MotionBlurConfig:
-    bad: float = 0.7  # fine/coarse directional ratio of heavily smeared motion
+    bad: float = 0.5  # fine/coarse directional ratio of heavily smeared motion
     good: float = 1.0  # no directional loss
+    moving_share: float = 0.05  # share of moving pixels over the sampled pairs for a full-confidence reading
     pairs: int = 6  # frame pairs per run given optical flow (it is the costly part)
 
 
@@ -207,15 +214,19 @@ class MotionBlur(MappedScorer):
     it is divided by the same ratio after a Gaussian blur of sigma 2: content orientation holds at both
     scales, smear removes the fine scale first. raw = (sum (grad . v)^2 / sum (grad x v)^2) at the fine
     scale / the same at the coarse scale, over pixels moving more than half a pixel per frame (unit:
-    ratio; ~1 = no directional loss). Still footage scores raw 1. Score ramps from `bad` to `good`.
+    ratio; ~1 = no directional loss). Still footage scores raw 1. Motion blur can only be read where things
+    move: the confidence is the share of moving pixels over the sampled pairs relative to `moving_share`,
+    so a static shot or a talking head is not judged on a few moving pixels. Score ramps from `bad` to
+    `good`.
     """
 
     dimension, unit = "motion_blur", "directional_fine_coarse_ratio"
 
-    def measure(self, clip) -> float:
+    def measure(self, clip):
         import cv2
 
         energy = np.zeros(4)  # along and across, fine then coarse
+        moving_px, seen_px = 0, 0
         for run, diffs in zip(clip.run_gray, frame_differences(clip)):
             frames = _shrink(run, 160).astype(np.uint8)
             # flow across a repeated frame or a scene cut says nothing about blur
@@ -226,6 +237,7 @@ class MotionBlur(MappedScorer):
                 flow = cv2.calcOpticalFlowFarneback(frames[t - 1], frames[t], None, 0.5, 3, 13, 3, 5, 1.1, 0)
                 speed = np.hypot(flow[..., 0], flow[..., 1])
                 mask = speed > 0.5
+                moving_px, seen_px = moving_px + int(mask.sum()), seen_px + mask.size
                 if mask.sum() < 50:
                     continue
                 ux, uy = flow[..., 0][mask] / speed[mask], flow[..., 1][mask] / speed[mask]
@@ -235,9 +247,10 @@ class MotionBlur(MappedScorer):
                     gy = cv2.Sobel(image, cv2.CV_32F, 0, 1, ksize=3)[mask]
                     energy[2 * i] += float(np.sum((gx * ux + gy * uy) ** 2))
                     energy[2 * i + 1] += float(np.sum((gy * ux - gx * uy) ** 2))
+        confidence = min(1.0, moving_px / max(seen_px, 1) / self.cfg.moving_share) if seen_px else 0.0
         if np.any(energy <= 0):
-            return 1.0
-        return float((energy[0] / energy[1]) / (energy[2] / energy[3]))
+            return 1.0, confidence
+        return float((energy[0] / energy[1]) / (energy[2] / energy[3])), confidence
 
 
 SPECS = (

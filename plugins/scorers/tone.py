@@ -106,7 +106,9 @@ class ColorCast(MappedScorer):
 
         values, support = [], []
         for frame in clip.small:
-            lab = cv2.cvtColor(frame.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+            # surfaces, not pixels: grain would otherwise scatter the greyest pixels' tint towards zero
+            smooth = cv2.GaussianBlur(frame.astype(np.float32) / 255.0, (0, 0), 1.0)
+            lab = cv2.cvtColor(smooth, cv2.COLOR_RGB2Lab)
             mid = (lab[..., 0] > 15) & (lab[..., 0] < 97)
             a, b = lab[..., 1][mid], lab[..., 2][mid]
             if a.size < 64:

@@ -28,6 +28,7 @@ class Source:
     height: int
     fps: float
     centroid: tuple[float, float]  # where the detail sits (x, y in [0, 1]), for off-centre framing
+    warm: bool = True  # the source's own tint leans warm (b* >= 0): its colour-cast ladder adds to it
 
 
 @dataclass(frozen=True)
@@ -65,10 +66,8 @@ LADDERS: dict[str, Ladder] = {ladder.dimension: ladder for ladder in (
     Ladder("exposure", "brightness lowered (under-exposure)", lambda src, s: f"eq=brightness={-s}"),
     Ladder("stability", "shaking crop window, amplitude in fractions of the frame", _jitter),
     Ladder("contrast", "contrast lowered", lambda src, s: f"eq=contrast={1 - s:.4f}"),
-    # a white-balance error is a gain per channel: it tints whites and greys too (a shadow/midtone grade
-    # shift leaves the whites neutral and is a look rather than a cast)
-    Ladder("color_cast", "warm white-balance error (red gain up, blue gain down)",
-           lambda src, s: f"colorchannelmixer=rr={1 + s:.4f}:bb={1 - s:.4f}"),
+    Ladder("color_cast", "white-balance error: red gain up and blue down by this (the other way for a cool "
+           "source)", _white_balance),
     Ladder("compression", "H.264 at this CRF", lambda src, s: "null", crf=lambda s: int(s)),
     Ladder("resolution", "downscaled by this factor and upscaled back",
            lambda src, s: f"scale=trunc(iw/{s}/2)*2:trunc(ih/{s}/2)*2:flags=bicubic," + _rescale(src)),
@@ -104,7 +103,34 @@ def prepare(video: Path, out: Path, seconds: float, max_side: int) -> Source:
     clip = decode_clip(out, Sampling(spatial_frames=4, temporal_runs=0, run_length=0))
     if clip.meta.frames < 8:
         raise ConfigError(f"{video}: too short for ladders ({clip.meta.frames} frames; need at least 8)")
-    return Source(out, clip.meta.width, clip.meta.height, clip.meta.fps, detail_centroid(clip.gray))
+    return Source(out, clip.meta.width, clip.meta.height, clip.meta.fps, detail_centroid(clip.gray),
+                  leans_warm(clip.small))
+
+
+def leans_warm(frames: np.ndarray) -> bool:
+    """Whether the least chromatic tenth of the mid-tones leans yellow (b* >= 0) rather than blue.
+
+    A warm cast over a slightly cool source first neutralises it, so that rung would look *better*; the
+    cast ladder goes the way the source already leans, and every rung is a stronger cast than the last.
+    """
+    import cv2
+
+    tints = []
+    for frame in frames:
+        lab = cv2.cvtColor(frame.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+        mid = (lab[..., 0] > 15) & (lab[..., 0] < 97)
+        a, b = lab[..., 1][mid], lab[..., 2][mid]
+        if a.size:
+            grey = np.hypot(a, b) <= np.quantile(np.hypot(a, b), 0.1)
+            tints.append(float(b[grey].mean()))
+    return not tints or float(np.mean(tints)) >= 0.0
+
+
+def _white_balance(src: Source, s: float) -> str:
+    # a white-balance error is a gain per channel: it tints whites and greys too (a shadow/midtone grade
+    # shift leaves the whites neutral and is a look rather than a cast); warm or cool as the source leans
+    red, blue = (1 + s, 1 - s) if src.warm else (1 - s, 1 + s)
+    return f"colorchannelmixer=rr={red:.4f}:bb={blue:.4f}"
 
 
 def detail_centroid(gray: np.ndarray) -> tuple[float, float]:
