@@ -59,6 +59,13 @@ def _jitter(src: Source, s: float) -> str:
     return f"crop=iw*{1 - m:.4f}:ih*{1 - m:.4f}:'(iw-ow)/2+{dx}':'(ih-oh)/2+{dy}'," + _rescale(src)
 
 
+def _white_balance(src: Source, s: float) -> str:
+    # a white-balance error is a gain per channel: it tints whites and greys too (a shadow/midtone grade
+    # shift leaves the whites neutral and is a look rather than a cast); warm or cool as the source leans
+    red, blue = (1 + s, 1 - s) if src.warm else (1 - s, 1 + s)
+    return f"colorchannelmixer=rr={red:.4f}:bb={blue:.4f}"
+
+
 LADDERS: dict[str, Ladder] = {ladder.dimension: ladder for ladder in (
     Ladder("sharpness", "Gaussian blur, sigma in pixels", lambda src, s: f"gblur=sigma={s}"),
     Ladder("noise", "temporal Gaussian noise, strength 0-100", lambda src, s: f"noise=alls={int(s)}:allf=t"),
@@ -124,13 +131,6 @@ def leans_warm(frames: np.ndarray) -> bool:
             grey = np.hypot(a, b) <= np.quantile(np.hypot(a, b), 0.1)
             tints.append(float(b[grey].mean()))
     return not tints or float(np.mean(tints)) >= 0.0
-
-
-def _white_balance(src: Source, s: float) -> str:
-    # a white-balance error is a gain per channel: it tints whites and greys too (a shadow/midtone grade
-    # shift leaves the whites neutral and is a look rather than a cast); warm or cool as the source leans
-    red, blue = (1 + s, 1 - s) if src.warm else (1 - s, 1 + s)
-    return f"colorchannelmixer=rr={red:.4f}:bb={blue:.4f}"
 
 
 def detail_centroid(gray: np.ndarray) -> tuple[float, float]:
