@@ -75,7 +75,7 @@ class Resolution(MappedScorer):
 @dataclass
 class NoiseConfig:
     bad: float = 3.0  # noise sigma (8-bit grey levels) of heavy grain, as it survives compression
-    good: float = 0.3  # sigma of clean footage
+    good: float = 0.6  # sigma of clean footage: grain this faint is invisible
     block: int = 16  # the estimate is taken per block of this many pixels
     quantile: float = 0.1  # the flattest blocks show noise, not texture
 

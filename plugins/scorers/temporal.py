@@ -34,8 +34,13 @@ def frame_differences(clip) -> list[np.ndarray]:
 
 
 def scene_cuts(diffs: np.ndarray) -> np.ndarray:
-    """Transitions that change most of the picture: an edit, neither motion nor a dropped frame."""
-    return diffs > max(CUT_LEVEL, 6 * float(np.median(diffs)) if diffs.size else 0.0)
+    """Transitions that change most of the picture: an edit, neither motion nor a dropped frame.
+
+    Against the transitions that change anything (above DUP_LEVEL): in stutter most transitions repeat a
+    picture and the median of all of them is ~0, which would make every real change look like a cut.
+    """
+    changing = diffs[diffs > DUP_LEVEL]
+    return diffs > max(CUT_LEVEL, 6 * float(np.median(changing)) if changing.size else 0.0)
 
 
 def duplicate_mask(diffs: np.ndarray, reach: int = 6) -> np.ndarray:
@@ -201,7 +206,7 @@ class Stability(MappedScorer):
 class MotionBlurConfig:
     bad: float = 0.5  # fine/coarse directional ratio of heavily smeared motion
     good: float = 1.0  # no directional loss
-    moving_share: float = 0.05  # share of moving pixels over the sampled pairs for a full-confidence reading
+    moving_share: float = 0.005  # share of moving pixels over the sampled pairs for a full-confidence reading
     pairs: int = 6  # frame pairs per run given optical flow (it is the costly part)
 
 
@@ -216,7 +221,7 @@ class MotionBlur(MappedScorer):
     scale / the same at the coarse scale, over pixels moving more than half a pixel per frame (unit:
     ratio; ~1 = no directional loss). Still footage scores raw 1. Motion blur can only be read where things
     move: the confidence is the share of moving pixels over the sampled pairs relative to `moving_share`,
-    so a static shot or a talking head is not judged on a few moving pixels. Score ramps from `bad` to
+    so a static shot is not judged on a handful of moving pixels. Score ramps from `bad` to
     `good`.
     """
 

@@ -77,7 +77,7 @@ class Contrast(MappedScorer):
 @dataclass
 class ColorCastConfig:
     bad: float = 14.0  # tint (CIELab chroma) of the grey surfaces under a strong cast
-    good: float = 1.5
+    good: float = 3.0  # a tint this faint is not seen
     greyest: float = 0.03  # share of mid-tone pixels, the least chromatic, taken as the grey surfaces
     near_neutral: float = 25.0  # chroma below which a surface can be a grey one under a plausible tint
     support: float = 0.25  # share of such pixels needed for a full-confidence reading

@@ -57,6 +57,21 @@ def pairwise_agreement(scores: np.ndarray) -> float:
     return agree / total if total else float("nan")
 
 
+# A scorer that says its reading of the pristine clip is unreliable (no motion to judge motion blur on, no
+# surface that could be grey) keeps the score near "no evidence of damage" by design; its ladder on that clip
+# says nothing about the response, so the L/D/P tests leave such clips out (all clips when none is readable).
+READABLE = 0.5
+
+
+def readable_clips(results: Results, ladder: str) -> list[int]:
+    clips = list(range(len(results.clips)))
+    if results.confidence is None:
+        return clips
+    j, k = results.dimensions.index(ladder), results.ladders.index(ladder)
+    readable = [c for c in clips if results.confidence[c, k, 0, j] >= READABLE]
+    return readable or clips
+
+
 def run_checks(results: Results) -> list[Check]:
     drops = crosstalk(results)
     out = []
@@ -66,7 +81,7 @@ def run_checks(results: Results) -> list[Check]:
         j = results.dimensions.index(name)
         rungs = np.arange(results.scores.shape[2])
         srcc, sep, pairs, last = [], [], [], []
-        for c in range(len(results.clips)):
+        for c in readable_clips(results, name):
             own = results.own(c, name)
             rho = spearmanr(rungs, -own).statistic if np.ptp(own) > 0 else 0.0
             srcc.append(0.0 if np.isnan(rho) else rho)

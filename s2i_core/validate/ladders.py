@@ -80,8 +80,8 @@ LADDERS: dict[str, Ladder] = {ladder.dimension: ladder for ladder in (
            lambda src, s: f"scale=trunc(iw/{s}/2)*2:trunc(ih/{s}/2)*2:flags=bicubic," + _rescale(src)),
     Ladder("flicker", "per-frame brightness modulation, amplitude",
            lambda src, s: f"eq=brightness='{s}*(0.6*sin(n*1.7)+0.4*sin(n*2.9+1))':eval=frame"),
-    Ladder("fluency", "each frame repeated N times (dropped in between)",
-           lambda src, s: f"framestep={int(s)},fps={src.fps:g}"),
+    Ladder("fluency", "frame rate cut by this factor, then repeated back up (stutter; fractional: uneven)",
+           lambda src, s: f"fps={src.fps / s:.6g},fps={src.fps:g}"),
     Ladder("colorfulness", "saturation lowered", lambda src, s: f"eq=saturation={1 - s:.4f}"),
     Ladder("lighting", "vignette, angle in radians", lambda src, s: f"vignette=angle={s}"),
     Ladder("composition", "off-centre crop, fraction cut", _off_centre),
@@ -115,7 +115,7 @@ def prepare(video: Path, out: Path, seconds: float, max_side: int) -> Source:
 
 
 def leans_warm(frames: np.ndarray) -> bool:
-    """Whether the least chromatic tenth of the mid-tones leans yellow (b* >= 0) rather than blue.
+    """Whether the least chromatic tenth of the mid-tones leans warm (a* + b* >= 0: red or yellow).
 
     A warm cast over a slightly cool source first neutralises it, so that rung would look *better*; the
     cast ladder goes the way the source already leans, and every rung is a stronger cast than the last.
@@ -129,7 +129,7 @@ def leans_warm(frames: np.ndarray) -> bool:
         a, b = lab[..., 1][mid], lab[..., 2][mid]
         if a.size:
             grey = np.hypot(a, b) <= np.quantile(np.hypot(a, b), 0.1)
-            tints.append(float(b[grey].mean()))
+            tints.append(float(a[grey].mean() + b[grey].mean()))  # red up and blue down raise both
     return not tints or float(np.mean(tints)) >= 0.0
 
 
