@@ -5,11 +5,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*" >&2; }
 
-if ! command -v ffmpeg >/dev/null 2>&1 || ! command -v ffprobe >/dev/null 2>&1; then
-  log "installing Debian ffmpeg"
+# ffmpeg makes and decodes the videos; a C++ compiler builds libsvm-official (BRISQUE's SVR, source-only on PyPI)
+APT=""
+{ command -v ffmpeg && command -v ffprobe; } >/dev/null 2>&1 || APT="$APT ffmpeg"
+command -v c++ >/dev/null 2>&1 || APT="$APT g++"
+if [ -n "$APT" ]; then
+  log "installing Debian packages:$APT"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends ffmpeg >/dev/null
+  # shellcheck disable=SC2086  # one word per package
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $APT >/dev/null
 fi
 
 PYTHON=${PYTHON:-python3}
@@ -24,6 +29,6 @@ log "installing torch, torchcodec (pinned in constraints/cpu.txt)"
 $PIP install -c constraints/cpu.txt torch torchcodec
 # deepspeed builds from sdist and imports torch in setup.py: build against the torch we already have.
 DS_BUILD_OPS=0 $PIP install -c constraints/cpu.txt --no-build-isolation deepspeed
-log "installing score2instruct (editable) with test extras"
+log "installing score2instruct (editable) with test extras (references: vmaf-torch, brisque)"
 $PIP install -c constraints/cpu.txt -e ".[test]"
 log "done: $(.venv/bin/s2i --version 2>/dev/null || echo 's2i installed')"

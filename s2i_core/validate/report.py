@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict
 from pathlib import Path
 
@@ -36,14 +37,141 @@ def print_table(checks: list[Check], console=None) -> None:
     (console or Console()).print(table)
 
 
-def write_summary(results: Results, checks: list[Check], out: Path) -> Path:
-    data = {"clips": results.clips, "strengths": results.strengths, "dimensions": results.dimensions,
-            "checks": [asdict(c) | {"passed": c.passed} for c in checks],
-            "crosstalk": {ladder: dict(zip(results.dimensions, map(float, row)))
-                          for ladder, row in zip(results.ladders, crosstalk(results))},
-            "scores": results.scores.tolist(), "raw": results.raw.tolist()}
+def finite(value):
+    """JSON has no NaN: undefined values (a correlation of a constant) are written as null."""
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return finite(value.tolist())
+    if isinstance(value, (float, np.floating)):
+        return None if math.isnan(value) else float(value)
+    return value
+
+
+def write_summary(results: Results | None, checks: list[Check], out: Path, extra: dict | None = None) -> Path:
+    """validation.json: the ladder checks and scores (when ladders ran) and every extra section given."""
+    data = {}
+    if results is not None:
+        data = {"clips": results.clips, "strengths": results.strengths, "dimensions": results.dimensions,
+                "checks": [asdict(c) | {"passed": c.passed} for c in checks],
+                "crosstalk": {ladder: dict(zip(results.dimensions, map(float, row)))
+                              for ladder, row in zip(results.ladders, crosstalk(results))},
+                "scores": results.scores.tolist(), "raw": results.raw.tolist(),
+                "references": {name: finite(values) for name, values in results.references.items()}}
+    data.update(finite(extra or {}))
     path = out / "validation.json"
     path.write_text(json.dumps(data, indent=1))
+    return path
+
+
+def _corr(value: float) -> str:
+    if value is None or math.isnan(value):
+        return "-"
+    return f"{value:.3f}" if value >= 0 else f"[red]{value:.3f}[/]"
+
+
+def print_agreement(agreement: dict, console) -> None:
+    """One table per reference: SRCC of every key per ladder (pooled over clips) and over all its ladders."""
+    from rich.table import Table
+
+    ladders = list(agreement["ladders"])
+    title = agreement["reference"].upper()
+    if agreement["sign"] < 0:
+        title += f" (negated: lower {title} is better)"
+    table = Table(title=f"SRCC with {title}")
+    table.add_column("score")
+    for ladder in ladders:
+        table.add_column(f"{ladder} (n={agreement['counts'][ladder]})", justify="right")
+    table.add_column(f"pooled (n={agreement['pooled_count']})", justify="right")
+    table.add_column("within clip (mean)", justify="right")
+    for key in agreement["pooled"]:
+        name = f"[bold]{key}[/]" if key in ("technical", "aesthetic", "overall") else key
+        table.add_row(name, *(_corr(agreement["ladders"][lad][key]) for lad in ladders),
+                      _corr(agreement["pooled"][key]), _corr(agreement["within_clip"][key]))
+    console.print(table)
+
+
+def print_health(health: list[dict], auc: dict, console) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"Ladder health; AUC: pristine vs the {auc['rungs']} strongest rung(s), overall score")
+    for col in ("ladder", "own drop at rung 1", "saturated", "overall drop at rung 1", "largest rise (other)",
+                "AUC"):
+        table.add_column(col, justify="left" if col in ("ladder", "largest rise (other)") else "right")
+    for row in health:
+        share, overall_share = row["first_rung_share"], row["overall_first_rung_share"]
+        table.add_row(row["ladder"], "-" if math.isnan(share) else f"{share:.0%}",
+                      "[yellow]yes[/]" if row["saturated"] else "no",
+                      "-" if math.isnan(overall_share) else f"{overall_share:.0%}",
+                      f"{row['largest_rise']} (+{row['rise']:.3f})" if row["largest_rise"] else "-",
+                      _corr(auc["ladders"][row["ladder"]]))
+    console.print(table)
+    line = (f"AUC of the overall score, {auc['pristine']} pristine clips vs {auc['distorted']} strongly distorted "
+            f"rungs of all ladders and contents: {auc['overall']:.3f}")
+    for name, ref in auc["references"].items():
+        line += (f"\n  on the {name} ladders: {name.upper()} {ref['overall']:.3f}, the teacher "
+                 f"{ref['teacher_on_same_ladders']:.3f}")
+    console.print(line)
+
+
+def print_content(content: dict, console, limit: int = 20) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"False alarms on {content['clips']} clean clip(s): ratings at poor/bad (equal_width)")
+    for col in ("score", "alarms", "share"):
+        table.add_column(col, justify="left" if col == "score" else "right")
+    for key, row in content["keys"].items():
+        table.add_row(key, str(row["alarms"]), f"{row['share']:.0%}")
+    table.add_row("[bold]all dimensions[/]", f"{content['alarms']}/{content['ratings']}",
+                  f"{content['share']:.1%}")
+    console.print(table)
+    for alarm in content["list"][:limit]:
+        console.print(f"  {alarm['video']}: {alarm['dimension']} {alarm['level']} ({alarm['score']:.3f})",
+                      highlight=False)
+    if len(content["list"]) > limit:
+        console.print(f"  ... {len(content['list']) - limit} more in validation.json")
+    for failed in content["failed"]:
+        console.print(f"  [red]not scored[/] {failed['video']}: {failed['error']}", highlight=False)
+
+
+def print_labels(labels: dict, console) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"Agreement with human MOS on {labels['videos']} labelled clip(s)")
+    for col in ("score", "SRCC", "PLCC"):
+        table.add_column(col, justify="left" if col == "score" else "right")
+    for key, row in labels["metrics"].items():
+        table.add_row(key, _corr(row["srcc"]), _corr(row["plcc"]))
+    console.print(table)
+
+
+def plot_references(values: np.ndarray, keys: list[str], results: Results, out: Path) -> Path:
+    """Overall score against each reference on its ladders, one colour per ladder."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from s2i_core.validate.agreement import SIGN
+
+    names = list(results.references)
+    fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 4), squeeze=False)
+    overall = values[..., keys.index("overall")]
+    for ax, name in zip(axes[0], names):
+        ref = results.references[name]
+        for k, ladder in enumerate(results.ladders):
+            mask = np.isfinite(ref[:, k])
+            if mask.any():
+                ax.scatter(ref[:, k][mask], overall[:, k][mask], s=14, label=ladder)
+        ax.set_xlabel(name.upper() + (" (lower is better)" if SIGN[name] < 0 else ""))
+        ax.set_ylabel("overall score")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    path = out / "references.png"
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
     return path
 
 
