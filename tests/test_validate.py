@@ -53,7 +53,10 @@ def test_own_distortion_hurts_more_than_unrelated_ones(results):
 def test_pristine_real_footage_is_not_rated_bad_on_technical_dimensions(results):
     pristine = results.scores[:, 0, 0, :]  # rung 0 is shared by every ladder
     # bikes' first shot is a bus roof moving along its own long edges: motion_blur must not read it as smear
-    technical = [j for j, d in enumerate(results.dimensions) if BY_NAME[d].group == "technical"]
+    # resolution counts pixels: carphone is QCIF (176x144) and bikes is cut to 320 px here, so "poor" or
+    # "bad" resolution is the honest reading of the footage itself, not a false alarm
+    technical = [j for j, d in enumerate(results.dimensions) if BY_NAME[d].group == "technical"
+                 and d != "resolution"]
     worst = {d: round(float(v), 3) for d, v in zip(results.dimensions, pristine.min(axis=0)) if v <= 0.3}
     assert pristine.shape == (2, 14) and np.all(pristine[:, technical] > 0.3), worst
 

@@ -20,10 +20,7 @@ def visual_weight(gray: np.ndarray, width: int = 96) -> np.ndarray:
 
     h, w = gray.shape
     small = cv2.resize(gray, (width, max(8, round(h * width / w))), interpolation=cv2.INTER_AREA)
-    # Weber contrast (gradient over local brightness): the eye weighs contrast, so a vignette or a dim
-    # corner does not move the weight by darkening alone
-    local = cv2.GaussianBlur(small, (0, 0), 4.0) + 16.0
-    mag = np.hypot(cv2.Sobel(small, cv2.CV_32F, 1, 0), cv2.Sobel(small, cv2.CV_32F, 0, 1)) / local
+    mag = np.hypot(cv2.Sobel(small, cv2.CV_32F, 1, 0), cv2.Sobel(small, cv2.CV_32F, 0, 1))
     weight = cv2.GaussianBlur(mag, (0, 0), 3.0) ** 2  # squared: peaks (a subject), not texture everywhere
     return weight / max(float(weight.sum()), 1e-12)
 

@@ -26,14 +26,19 @@ class Exposure(MappedScorer):
 
     A photographer exposes so that the brightest content reaches near white without clipping ("expose to
     the right"). Under-exposure leaves that headroom unused *and* crushes the shadows; over-exposure lifts
-    the blacks *and* blows the highlights. So per frame, with p_hi / p_lo the luma below which all but
-    `tail` of the pixels lie / above which all but `tail` lie (native resolution): under = log2(white / p_hi)+ x min(1, 1/4 + crushed share / clip_share), over =
-    log2(p_lo / black)+ x min(1, 1/4 + blown share / clip_share). A night scene with street lights, a
-    spot-lit stage or a dark film reaches white in its lights and is not under-exposed however dark its mean;
-    a white web page has black text and is not over-exposed; haze lifts the blacks without blowing the
-    highlights (a contrast matter). raw = mean over frames of under + over (unit: stops). A frame with no
-    tonal range at all (a fade) gives no reading. Score ramps from `bad` to `good`.
+    the blacks *and* blows the highlights. Per frame, at native resolution, with p_lo / p_hi the luma
+    levels beyond which only `tail` of the pixels lie:
+    under = log2(white / p_hi)+ x min(1, (crushed share - 1 %)+ / clip_share),
+    over = (log2(p_lo / black) - 1/4)+ x min(1, (blown share - 1 %)+ / clip_share).
+    A night scene with street lights, a spot-lit stage or a dark film reaches white in its lights and is not
+    under-exposed however dark its mean; a white web page has black text and is not over-exposed; haze
+    lifts the blacks without blowing the highlights and dull light leaves headroom without crushing the
+    shadows (contrast matters, not exposure); a few clipped pixels (speculars) are normal. raw = mean over
+    frames of under + over (unit: stops). A frame with no tonal range at all (a fade) gives no reading.
+    Score ramps from `bad` to `good`.
     """
+
+
 
     dimension, unit = "exposure", "exposure_error_stops"
 
@@ -43,8 +48,12 @@ class Exposure(MappedScorer):
             (p_lo, p_hi), cdf = tonal_ends(y, self.cfg.tail, with_cdf=True)
             crushed = float(cdf[self.cfg.clip_level])
             blown = float(1.0 - cdf[254 - self.cfg.clip_level])
-            under = max(0.0, np.log2(self.cfg.white / max(p_hi, 1.0))) * min(1.0, 0.25 + crushed / self.cfg.clip_share)
-            over = max(0.0, np.log2(max(p_lo, 1.0) / self.cfg.black)) * min(1.0, 0.25 + blown / self.cfg.clip_share)
+            # a few black or white pixels (speculars, a dark doorway) are normal: clipping counts beyond 1 %
+            under = (max(0.0, np.log2(self.cfg.white / max(p_hi, 1.0)))
+                     * min(1.0, max(0.0, crushed - 0.01) / self.cfg.clip_share))
+            # a quarter stop of lifted blacks is not seen (and grading often lifts them that much)
+            over = (max(0.0, np.log2(max(p_lo, 1.0) / self.cfg.black) - 0.25)
+                    * min(1.0, max(0.0, blown - 0.01) / self.cfg.clip_share))
             errors.append(under + over)
             reliable.append(min(1.0, (p_hi - p_lo) / 24.0))  # a near-uniform frame has no exposure to judge
         return float(np.mean(errors)), float(np.mean(reliable))

@@ -59,7 +59,8 @@ def pairwise_agreement(scores: np.ndarray) -> float:
 
 # A scorer that says its reading of the pristine clip is unreliable (no motion to judge motion blur on, no
 # surface that could be grey) keeps the score near "no evidence of damage" by design; its ladder on that clip
-# says nothing about the response, so the L/D/P tests leave such clips out (all clips when none is readable).
+# says nothing about the response, so the L/D/P tests leave such clips out (all clips when none is readable),
+# and likewise the rungs whose reading the scorer calls unreliable (a cast so strong nothing looks grey).
 READABLE = 0.5
 
 
@@ -79,10 +80,13 @@ def run_checks(results: Results) -> list[Check]:
         if name not in results.dimensions:
             continue
         j = results.dimensions.index(name)
-        rungs = np.arange(results.scores.shape[2])
         srcc, sep, pairs, last = [], [], [], []
         for c in readable_clips(results, name):
             own = results.own(c, name)
+            if results.confidence is not None:  # rungs the scorer could not read say nothing either
+                sure = results.confidence[c, k, :, j] >= READABLE
+                own = own[sure] if sure.sum() >= 2 else own
+            rungs = np.arange(own.size)
             rho = spearmanr(rungs, -own).statistic if np.ptp(own) > 0 else 0.0
             srcc.append(0.0 if np.isnan(rho) else rho)
             sep.append(np.mean(own[1:] < own[0]))

@@ -114,23 +114,28 @@ def prepare(video: Path, out: Path, seconds: float, max_side: int) -> Source:
                   leans_warm(clip.small))
 
 
-def leans_warm(frames: np.ndarray) -> bool:
-    """Whether the least chromatic tenth of the mid-tones leans warm (a* + b* >= 0: red or yellow).
+def leans_warm(frames: np.ndarray, trial: float = 0.1) -> bool:
+    """Whether a warm white-balance error (red gain up, blue down) tints this source more than a cool one.
 
-    A warm cast over a slightly cool source first neutralises it, so that rung would look *better*; the
-    cast ladder goes the way the source already leans, and every rung is a stronger cast than the last.
+    A cast towards the opposite of the source's own slight tint first neutralises it, so that rung would
+    look *better*; both gains are tried on the source's frames and the ladder goes the way that tints its
+    greyest surfaces most, so every rung is a stronger cast than the last.
     """
     import cv2
 
-    tints = []
-    for frame in frames:
-        lab = cv2.cvtColor(frame.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    def greyest_tint(rgb: np.ndarray) -> float:
+        lab = cv2.cvtColor(np.clip(rgb, 0.0, 1.0).astype(np.float32), cv2.COLOR_RGB2Lab)
         mid = (lab[..., 0] > 15) & (lab[..., 0] < 97)
         a, b = lab[..., 1][mid], lab[..., 2][mid]
-        if a.size:
-            grey = np.hypot(a, b) <= np.quantile(np.hypot(a, b), 0.1)
-            tints.append(float(a[grey].mean() + b[grey].mean()))  # red up and blue down raise both
-    return not tints or float(np.mean(tints)) >= 0.0
+        if a.size == 0:
+            return 0.0
+        grey = np.hypot(a, b) <= np.quantile(np.hypot(a, b), 0.1)
+        return float(np.hypot(a[grey].mean(), b[grey].mean()))
+
+    warm = np.array([1 + trial, 1.0, 1 - trial], np.float32)
+    cool = np.array([1 - trial, 1.0, 1 + trial], np.float32)
+    rgb = [frame.astype(np.float32) / 255.0 for frame in frames]
+    return sum(greyest_tint(f * warm) for f in rgb) >= sum(greyest_tint(f * cool) for f in rgb)
 
 
 def detail_centroid(gray: np.ndarray) -> tuple[float, float]:
