@@ -15,7 +15,7 @@ from s2i_core.dimensions import BY_NAME, DIMENSIONS, LEVELS
 from s2i_core.registry import load_registry
 from s2i_core.sig import select
 from s2i_core.sig.io import Journal
-from s2i_core.sig.aggregation import Aggregation, group_scores
+from s2i_core.sig.aggregation import Aggregation
 from s2i_core.sig.records import validate_record
 from s2i_core.sig.rewrite import level_words, rewrite_all
 
@@ -27,7 +27,7 @@ def registry():
 
 def make_record(scores: dict[str, float], mapper, agg: Aggregation | None = None, video="v.mp4") -> dict:
     agg = agg or Aggregation()
-    groups = group_scores(scores, agg)
+    groups = agg.group_scores(scores)
     overall = agg.overall_score(groups)
     return {"video": video, "meta": {"width": 1, "height": 1, "fps": 1.0, "frames": 1, "duration_s": 1.0},
             "dimensions": {d: {"score": s, "level": mapper.level(d, s), "raw": s, "group": BY_NAME[d].group}

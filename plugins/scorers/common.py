@@ -76,10 +76,19 @@ def luma(rgb: np.ndarray) -> np.ndarray:
     return rgb.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
 
 
-def tonal_ends(gray: np.ndarray, tail: float, with_cdf: bool = False):
-    """(darkest, brightest) luma of a frame, ignoring `tail` of the pixels at each end (a 256-bin histogram,
-    fast at native resolution); with `with_cdf`, also the cumulative share of pixels at or below each level."""
-    hist = np.bincount(np.clip(gray, 0, 255).astype(np.uint8).ravel(), minlength=256)
-    cdf = np.cumsum(hist) / max(1, hist.sum())
-    ends = (float(np.searchsorted(cdf, tail)), float(np.searchsorted(cdf, 1.0 - tail)))
-    return (ends, cdf) if with_cdf else ends
+def luma_cdfs(clip) -> np.ndarray:
+    """[N, 256] cumulative share of pixels at or below each luma level, one row per spatial frame at native
+    resolution (a 256-bin histogram: cheap even on 1080p), computed once per clip for every tone scorer."""
+    cache = clip.__dict__.setdefault("_s2i_cache", {})
+    if "luma_cdfs" not in cache:
+        rows = []
+        for gray in clip.gray:
+            hist = np.bincount(np.clip(gray, 0, 255).astype(np.uint8).ravel(), minlength=256)
+            rows.append(np.cumsum(hist) / max(1, hist.sum()))
+        cache["luma_cdfs"] = np.array(rows).reshape(-1, 256)
+    return cache["luma_cdfs"]
+
+
+def tonal_ends(cdf: np.ndarray, tail: float) -> tuple[float, float]:
+    """(darkest, brightest) luma of a frame's `cdf`, ignoring `tail` of the pixels at each end."""
+    return float(np.searchsorted(cdf, tail)), float(np.searchsorted(cdf, 1.0 - tail))

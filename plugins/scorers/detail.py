@@ -142,9 +142,9 @@ class Compression(MappedScorer):
     smaller, so need = need_bpp x sqrt(TI + 0.5) x (pixels / 640x360)^-0.3 with TI the mean frame
     difference (the content-complexity cue of per-title encoding; the exponent follows streaming ladders),
     and `bitrate_weight` is added per halving of the H.264-equivalent bits per pixel below that need (and
-    taken off per doubling above it). Easy content at a low bit rate is not starved; a stream without a
-    known bit rate is judged by blockiness alone; surplus counts up to 4x the need. raw = excess + that term, at least 0 (unit: artefact
-    index); score ramps from `bad` to `good`.
+    taken off per doubling above it, up to 4x the need). Easy content at a low bit rate is not starved; a
+    stream without a known bit rate is judged by blockiness alone. raw = excess + that term, at least 0
+    (unit: artefact index); score ramps from `bad` to `good`.
     """
 
     dimension, unit = "compression", "artefact_index"
@@ -189,7 +189,7 @@ class Compression(MappedScorer):
 SPECS = (
     ScorerSpec("sharpness", Sharpness, SharpnessConfig, "mid-band detail ratio (crisp vs blurred edges)",
                dimension="sharpness"),
-    ScorerSpec("resolution", Resolution, ResolutionConfig, "effective lines: pixel count x finest-octave detail",
+    ScorerSpec("resolution", Resolution, ResolutionConfig, "effective side: sqrt(pixel count) x finest-octave detail",
                dimension="resolution"),
     ScorerSpec("noise", Noise, NoiseConfig, "Immerkær noise sigma on the flattest blocks", dimension="noise"),
     ScorerSpec("compression", Compression, CompressionConfig, "blockiness + bit budget relative to motion",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from s2i_plugins.scorers.common import MappedScorer, tonal_ends
+from s2i_plugins.scorers.common import MappedScorer, luma_cdfs, tonal_ends
 
 from s2i_core.specs import ScorerSpec
 
@@ -44,8 +44,8 @@ class Exposure(MappedScorer):
 
     def measure(self, clip):
         errors, reliable = [], []
-        for y in clip.gray:  # native resolution: thin dark text or small lights survive
-            (p_lo, p_hi), cdf = tonal_ends(y, self.cfg.tail, with_cdf=True)
+        for cdf in luma_cdfs(clip):  # native resolution: thin dark text or small lights survive
+            p_lo, p_hi = tonal_ends(cdf, self.cfg.tail)
             crushed = float(cdf[self.cfg.clip_level])
             blown = float(1.0 - cdf[254 - self.cfg.clip_level])
             # a few black or white pixels (speculars, a dark doorway) are normal: clipping counts beyond 1 %
@@ -80,7 +80,11 @@ class Contrast(MappedScorer):
     dimension, unit = "contrast", "tonal_span"
 
     def measure(self, clip) -> float:
-        return float(np.mean([np.subtract(*tonal_ends(y, self.cfg.tail)[::-1]) / 255.0 for y in clip.gray]))
+        spans = []
+        for cdf in luma_cdfs(clip):
+            darkest, brightest = tonal_ends(cdf, self.cfg.tail)
+            spans.append((brightest - darkest) / 255.0)
+        return float(np.mean(spans))
 
 
 @dataclass
@@ -210,7 +214,7 @@ class Lighting(MappedScorer):
 SPECS = (
     ScorerSpec("exposure", Exposure, ExposureConfig, "unused highlight/shadow headroom with clipping (stops)",
                dimension="exposure"),
-    ScorerSpec("contrast", Contrast, ContrastConfig, "tonal span of luma (1st-99th percentile)", dimension="contrast"),
+    ScorerSpec("contrast", Contrast, ContrastConfig, "tonal span of luma (darkest to brightest 0.2 %)", dimension="contrast"),
     ScorerSpec("color_cast", ColorCast, ColorCastConfig, "chroma of the greyest surfaces (Lab)",
                dimension="color_cast"),
     ScorerSpec("colorfulness", Colorfulness, ColorfulnessConfig, "Hasler-Süsstrunk colourfulness",

@@ -16,10 +16,8 @@ SOURCES = ("sig", "scorer", "lmm")
 
 
 def sig_overall(clip, scorers, aggregation) -> float:
-    from s2i_core.sig.aggregation import group_scores
-
     dims = {s.dimension: s(clip).score for s in scorers}
-    return aggregation.overall_score(group_scores(dims, aggregation))
+    return aggregation.overall_score(aggregation.group_scores(dims))
 
 
 def build_predictor(cfg, registry):

@@ -118,7 +118,3 @@ class Aggregation:
         if self.dimensions:
             node["dimensions"] = list(self.dimensions)
         return node
-
-
-def group_scores(dimension_scores: dict[str, float], agg: Aggregation) -> dict[str, float]:
-    return agg.group_scores(dimension_scores)

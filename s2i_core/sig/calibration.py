@@ -51,7 +51,7 @@ def _aggregation(theta: np.ndarray, dims: tuple[str, ...]) -> Aggregation:
 
 
 def _predict(thetas: np.ndarray, scores: np.ndarray, technical: np.ndarray) -> np.ndarray:
-    """`Aggregation.overall_score(group_scores(...))` for every row of `scores` (videos x dimensions) and every
+    """`Aggregation.overall_score(Aggregation.group_scores(...))` for every row of `scores` (videos x dimensions) and every
     parameter vector in `thetas` (k x parameters, or one vector) at once: the same rule, vectorised."""
     thetas = np.atleast_2d(thetas)
     t, p, a, w = thetas[:, :1, None], thetas[:, 1:2], thetas[:, 2:3], thetas[:, 3:]

@@ -17,7 +17,7 @@ from s2i_core.dimensions import BY_NAME, GROUPS
 from s2i_core.errors import S2IError
 from s2i_core.sig.captions import with_caption
 from s2i_core.sig.io import atomic_write_jsonl
-from s2i_core.sig.aggregation import Aggregation, group_scores
+from s2i_core.sig.aggregation import Aggregation
 from s2i_core.sig.records import validate_record
 from s2i_core.sig.rewrite import rewrite_all
 
@@ -38,7 +38,7 @@ def build_records(rows: list[dict], cfg, registry, work_dir: Path,
     scored = []
     for row in rows:
         dims = {d: round(v["score"], ROUND) for d, v in sorted(row["scores"].items())}
-        groups = {g: round(s, ROUND) for g, s in group_scores(dims, agg).items()}
+        groups = {g: round(s, ROUND) for g, s in agg.group_scores(dims).items()}
         scored.append((row, dims, groups, round(agg.overall_score(groups), ROUND)))
     columns: dict[str, list[float]] = {}
     for _, dims, groups, overall in scored:

@@ -28,7 +28,7 @@ class Source:
     height: int
     fps: float
     centroid: tuple[float, float]  # where the detail sits (x, y in [0, 1]), for off-centre framing
-    warm: bool = True  # the source's own tint leans warm (b* >= 0): its colour-cast ladder adds to it
+    warm: bool = True  # a warm white-balance error tints this source more than a cool one (`leans_warm`)
 
 
 @dataclass(frozen=True)
