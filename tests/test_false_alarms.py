@@ -1,7 +1,8 @@
 """Content is not distortion: one test per false alarm the weight-free scorers used to raise on real footage.
 
 Each case scores a clip that a person would call normal, good content of its kind (a warm-lit room, a night
-street, a screen recording, a static shot, easy content at a low bitrate, heavily compressed QCIF) and
+street, a screen recording, a static shot, easy content at a low bitrate, heavily compressed QCIF, a film in
+letterbox or pillarbox bars) and
 checks the scorer does not read the content as a defect; its twin applies the real distortion to the same
 content and checks the scorer still catches it, so a scorer that always answers "good" fails too.
 
@@ -242,3 +243,37 @@ def test_heavy_compression_at_qcif_is_caught(qcif, scores, name, crf):
 @pytest.mark.parametrize("name", ["carphone", "cyclist"])
 def test_clean_qcif_is_not_compressed(qcif, scores, name):
     assert_not_low(scores(qcif[name][18]), ["compression"], f"{name} QCIF at CRF 18")
+
+
+# --- 7. black letterbox / pillarbox bars frame the picture: they are not shadows, a vignette or edge weight ---
+
+BARS = {"letterbox": "pad=iw:ih*1.5:0:(oh-ih)/2:black", "pillarbox": "pad=iw*1.6:ih:(ow-iw)/2:0:black"}
+FRAMED = ["exposure", "contrast", "lighting", "composition"]
+
+
+@pytest.fixture(scope="module")
+def barred(tmp_path_factory):
+    d = tmp_path_factory.mktemp("bars")
+    master = cut(d / "street.mkv", footage("bikes.mp4"), 1.0, 2.0)
+    out = {"plain": encode(d / "plain.mp4", master)}
+    for name, pad in BARS.items():
+        out[name] = encode(d / f"{name}.mp4", master, pad)
+        out[f"{name}_vignette"] = encode(d / f"{name}_vignette.mp4", master, f"vignette=angle=PI/3.2,{pad}")
+        out[f"{name}_dark"] = encode(d / f"{name}_dark.mp4", master, f"{CRUSHED},{pad}")
+    return out
+
+
+@pytest.mark.parametrize("bars", list(BARS))
+def test_black_bars_are_not_read_as_a_defect(barred, scores, bars):
+    plain, framed = scores(barred["plain"]), scores(barred[bars])
+    assert_not_low(framed, FRAMED, f"footage in {bars} bars")
+    for dim in FRAMED:  # the picture inside the bars is the same picture
+        assert framed[dim].score == pytest.approx(plain[dim].score, abs=0.05), (
+            f"{bars} bars moved {dim}: {summary(plain, [dim])} without, {summary(framed, [dim])} with")
+
+
+@pytest.mark.parametrize("bars", list(BARS))
+def test_defects_inside_black_bars_are_caught(barred, scores, bars):
+    framed = scores(barred[bars])
+    assert_clearly_lower(framed, scores(barred[f"{bars}_vignette"]), "lighting", f"a vignette inside {bars} bars")
+    assert_clearly_lower(framed, scores(barred[f"{bars}_dark"]), "exposure", f"under-exposure inside {bars} bars")

@@ -17,7 +17,9 @@ class MappedScorer:
     """
 
     log_scale = False
-    prior = 0.7  # a reading the content does not support says "good": never lower a score on content alone
+    # A reading the content does not support says "no visible damage": the `excellent` cut of equal-width
+    # levels and the aggregation's `transparent` score, so an unreliable reading never costs the overall.
+    prior = 0.8
 
     dimension = ""
     unit = ""
@@ -76,13 +78,47 @@ def luma(rgb: np.ndarray) -> np.ndarray:
     return rgb.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
 
 
+def picture_box(clip, dark: float = 24.0, most: float = 0.35) -> tuple[float, float, float, float]:
+    """(top, bottom, left, right) of the picture inside black letterbox or pillarbox bars, as fractions of
+    the frame's height and width; (0, 1, 0, 1) when there are none.
+
+    A bar is a run of whole rows (columns) from an edge that stay black (luma <= `dark` in 98 % of their
+    pixels) in every sampled frame, at most `most` of the frame per side. Bars frame the picture; they are
+    not shadows (exposure, contrast), a vignette (lighting) or weight at the edge (composition).
+    """
+    cache = clip.__dict__.setdefault("_s2i_cache", {})
+    if "picture_box" not in cache:
+        brightest = np.max(clip.gray, axis=0)  # a bar is black in every frame; the picture moves
+        h, w = brightest.shape
+        dark_rows = np.mean(brightest <= dark, axis=1) >= 0.98
+        dark_cols = np.mean(brightest <= dark, axis=0) >= 0.98
+
+        def run(flags: np.ndarray) -> int:
+            n = int(np.argmin(flags)) if not flags.all() else len(flags)
+            return n if n <= most * len(flags) else 0
+
+        top, bottom = run(dark_rows), run(dark_rows[::-1])
+        left, right = run(dark_cols), run(dark_cols[::-1])
+        cache["picture_box"] = (top / h, 1.0 - bottom / h, left / w, 1.0 - right / w)
+    return cache["picture_box"]
+
+
+def in_picture(frames: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
+    """`frames` [N, H, W] cropped to the `picture_box` fractions."""
+    h, w = frames.shape[1:3]
+    top, bottom, left, right = box
+    return frames[:, round(top * h):max(round(top * h) + 1, round(bottom * h)),
+                  round(left * w):max(round(left * w) + 1, round(right * w))]
+
+
 def luma_cdfs(clip) -> np.ndarray:
     """[N, 256] cumulative share of pixels at or below each luma level, one row per spatial frame at native
-    resolution (a 256-bin histogram: cheap even on 1080p), computed once per clip for every tone scorer."""
+    resolution (a 256-bin histogram: cheap even on 1080p) inside the picture box (bars are not shadows),
+    computed once per clip for every tone scorer."""
     cache = clip.__dict__.setdefault("_s2i_cache", {})
     if "luma_cdfs" not in cache:
         rows = []
-        for gray in clip.gray:
+        for gray in in_picture(clip.gray, picture_box(clip)):
             hist = np.bincount(np.clip(gray, 0, 255).astype(np.uint8).ravel(), minlength=256)
             rows.append(np.cumsum(hist) / max(1, hist.sum()))
         cache["luma_cdfs"] = np.array(rows).reshape(-1, 256)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from s2i_plugins.scorers.common import MappedScorer
+from s2i_plugins.scorers.common import MappedScorer, in_picture, picture_box
 
 from s2i_core.specs import ScorerSpec
 
@@ -46,7 +46,7 @@ class Composition(MappedScorer):
 
     def measure(self, clip) -> float:
         values = []
-        for gray in clip.small_gray:
+        for gray in in_picture(clip.small_gray, picture_box(clip)):  # what the bars frame
             sal = visual_weight(gray)
             h, w = sal.shape
             ys, xs = (np.arange(h) + 0.5) / h, (np.arange(w) + 0.5) / w
