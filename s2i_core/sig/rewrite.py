@@ -3,7 +3,7 @@
 A rewrite is accepted only if it states the record's ratings: every dimension, group and overall rating the
 template text states must be read back from the rewrite (`s2i_core.bench.judging.read_ratings`) with the
 record's level, no mention may pair a name with a level the template text never gives it, and the rewrite may
-rate nothing else nor add a level word that rates no named aspect. So a rewrite
+rate nothing the template text does not mention nor add a level word that rates no named aspect. So a rewrite
 that swaps two ratings, negates one ("noise is not bad") or drops one is rejected and the template text kept.
 
 Slow rewriters (`cached = True`, the LLM one) have their raw replies journaled under `.s2i/`, and so have their
@@ -58,7 +58,8 @@ def rating_problems(levels: dict[str, str], original: str, rewritten: str) -> li
                 if name in template.levels and name not in reading.levels]
     for name, level in reading.levels.items():
         if name not in levels:
-            problems.append(f"{name} is rated {level}, but the record does not rate it")
+            if name not in template.claims:  # else a passing mention the template makes too ("... compression")
+                problems.append(f"{name} is rated {level}, but the record does not rate it")
         elif level != levels[name]:
             problems.append(f"{name} is rated {level}, the record says {levels[name]}")
         elif stray := sorted(set(reading.claims[name]) - set(template.claims.get(name, ())) - {level}):
