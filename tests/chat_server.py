@@ -77,7 +77,9 @@ class Exchange:
 
 
 class ChatServer:
-    def __init__(self, respond):
+    """`port=0` picks a free port; passing an earlier server's `port` gives a later one the same URL."""
+
+    def __init__(self, respond, port: int = 0):
         self.requests: list[Exchange] = []
         self.respond = respond
         self._asked: Counter = Counter()
@@ -96,9 +98,10 @@ class ChatServer:
                     server.requests.append(exchange)
                 server.respond(exchange)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        self.port = self.httpd.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/v1"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def close(self):

@@ -118,8 +118,10 @@ def run(items: list[dict], answers: dict[str, str], judge, *, repeats: int = 1, 
         summary["by_dimension"][dim] = {a: statistics.fmean(r[a] for r in mine) for a in axes}
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(out / "judgements.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
-        atomic_write_text(out / "judge_failures.jsonl", "".join(json.dumps(f) + "\n" for f in failed))
+        # sorted keys: a verdict read back from the journal writes the same bytes as a fresh one
+        atomic_write_text(out / "judgements.jsonl", "".join(json.dumps(r, sort_keys=True) + "\n" for r in rows))
+        atomic_write_text(out / "judge_failures.jsonl", "".join(json.dumps(f, sort_keys=True) + "\n"
+                                                                for f in failed))
         atomic_write_text(out / "justification.json", json.dumps(summary, indent=2, sort_keys=True))
     return summary
 
