@@ -214,3 +214,15 @@ def test_bench_justification_command_with_llm_judge(server, tmp_path):
     assert result["judge"]["model"] == "tiny-judge" and result["repeats"] == 2
     assert result["axes"]["correctness"]["mean"] == 5.0
     assert "correctness" in proc.stdout
+
+
+def test_llm_judge_never_sends_the_key_to_another_server(monkeypatch):
+    from chat_server import ChatServer
+
+    monkeypatch.setenv("S2I_TEST_KEY", "sekrit")
+    with ChatServer(lambda ex: ex.chat('{"correctness": 5, "context": 5, "detail": 5, "temporal": 5}')) as other:
+        with ChatServer(lambda ex: ex.redirect(other.url + "/chat/completions", status=302)) as first:
+            judge = LlmJudge(LlmJudgeConfig(base_url=first.url, model="m", api_key_env="S2I_TEST_KEY"))
+            with pytest.raises(LlmError) as failure:
+                judge.judge(ITEM, "fair")
+        assert failure.value.kind == "redirect" and other.requests == []

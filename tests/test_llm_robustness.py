@@ -71,8 +71,8 @@ def videos(tmp_path_factory) -> Path:
 
 
 def generate(videos: Path, out: Path, url: str) -> subprocess.CompletedProcess:
-    return run_s2i("generate", f"input={videos}", f"output={out}", "scorers=[noise,sharpness]", "executor.workers=0",
-                   "progress=false", "rewriter=llm", f"rewriter.endpoint={url}", "rewriter.concurrency=1",
+    return run_s2i("generate", f"input={videos}", f"output={out}", "scorers=[noise,sharpness]",
+                   "executor.workers=0", "progress=false", "rewriter=llm", f"rewriter.endpoint={url}", "rewriter.concurrency=1",
                    "rewriter.timeout_s=1", "rewriter.retries=1", "rewriter.backoff_s=0.01",
                    "rewriter.max_reply_bytes=100000", timeout=300)
 
@@ -205,7 +205,7 @@ def test_a_killed_judge_run_resumes_where_it_stopped(tmp_path):
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         journal = out / ".s2i" / "judgements.jsonl"
         deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not (journal.exists() and len(journal.read_bytes().splitlines()) >= 5):
+        while time.monotonic() < deadline and not (journal.exists() and journal.read_bytes().count(b"\n") >= 5):
             time.sleep(0.05)
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()

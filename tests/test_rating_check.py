@@ -34,10 +34,12 @@ REWRITES = {  # what a careless LLM returns -> the problem the check must name
                           "noise (bad) is not rated"),
     "dropped-overall": (FAITHFUL.replace(" Overall, the quality of this video is poor.", ""),
                         "overall (poor) is not rated"),
-    "group-changed": (FAITHFUL.replace("technical quality is therefore poor", "technical quality is therefore fair"),
+    "group-changed": (FAITHFUL.replace("quality is therefore poor", "quality is therefore fair"),
                       "technical is rated fair, the record says poor"),
-    "added-rating": (FAITHFUL + " The lighting is good.", "lighting is rated good, but the record does not rate it"),
-    "contradiction": (FAITHFUL + " Noise, to be honest, is poor.", "noise is also called poor, the record says bad"),
+    "added-rating": (FAITHFUL + " The lighting is good.",
+                     "lighting is rated good, but the record does not rate it"),
+    "contradiction": (FAITHFUL + " Noise, to be honest, is poor.",
+                      "noise is also called poor, the record says bad"),
     "stray-level": (FAITHFUL + " A good watch.", "'good' rates no named aspect"),
 }
 

@@ -256,8 +256,8 @@ def test_llm_rewriter_runs_a_local_transformers_model(registry, tmp_path):
     tok.save_pretrained(tmp_path / "tiny")
     node = {"impl": "llm", "model_path": str(tmp_path / "tiny"), "max_tokens": 8, "temperature": 0.0,
             "concurrency": 1}
-    texts, stats = rewrite_all(registry.build("rewriter", node),
-                               [("a.mp4", "The noise is good.", "0:a", {"noise": "good"})], tmp_path / "r.jsonl", node)
+    items = [("a.mp4", "The noise is good.", "0:a", {"noise": "good"})]
+    texts, stats = rewrite_all(registry.build("rewriter", node), items, tmp_path / "r.jsonl", node)
     # a random tiny model cannot keep the rating: its rewrite must be rejected and the template text kept
     assert stats["rejected"] == 1 and texts == {"a.mp4": "The noise is good."}
 
