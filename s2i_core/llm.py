@@ -115,8 +115,8 @@ class ChatClient:
         for _ in range(MAX_REDIRECTS + 1):
             status, location, wait_s, payload = self._exchange(url, data, headers, deadline)
             if status in REDIRECTS:
-                target = urljoin(url, location or "")
-                if not location or _origin(target) != _origin(self.url):
+                target = urljoin(url, location) if location else ""
+                if not target or _origin(target) != _origin(self.url):
                     raise LlmError("redirect", f"{self.url} redirected to {target or '(no Location)'}, another "
                                                "origin; not followed, so the key stays with the configured "
                                                "server (set the URL to the final address)")
