@@ -180,9 +180,14 @@ def test_llm_rewriter_rejects_rewrites_that_change_a_level(registry, chat_server
         expected = original if "CHANGE" in original else original.replace(
             "The overall quality", "The quality of the footage overall")
         assert texts[video] == expected
-    # replies are journaled: a rerun asks the server nothing and gives the same texts
+    # replies are journaled: a rerun asks the server nothing and gives the same texts, also with other transport
+    # options (how replies are fetched is not what was asked)
     calls = _ChatHandler.calls
     again, _ = rewrite_all(registry.build("rewriter", node), items, tmp_path / "rewrites.jsonl", node)
+    assert again == texts and _ChatHandler.calls == calls
+    fetched_otherwise = {**node, "concurrency": 1, "retries": 0, "timeout_s": 5}
+    again, _ = rewrite_all(registry.build("rewriter", fetched_otherwise), items, tmp_path / "rewrites.jsonl",
+                           fetched_otherwise)
     assert again == texts and _ChatHandler.calls == calls
     # the ablation without the rating-preserving check keeps the changed ratings
     unchecked = {**node, "preserve_check": False}
