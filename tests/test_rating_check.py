@@ -14,7 +14,7 @@ from s2i_core.dimensions import DIMENSIONS, GROUPS, LEVELS
 from s2i_core.registry import load_registry
 from s2i_core.sig.rewrite import level_words, rating_problems, record_levels, rewrite_all
 
-# A record rated the way the issue's counter-example was: noise bad, compression excellent.
+# A record rated like the reported counter-example: noise bad, compression excellent.
 LEVELS_OF = {"sharpness": "good", "noise": "bad", "compression": "excellent", "colorfulness": "fair",
              "technical": "poor", "aesthetic": "fair", "overall": "poor"}
 FAITHFUL = ("Going aspect by aspect: the sharpness of this clip is good, fine detail staying crisp. Noise is bad, "
@@ -90,7 +90,7 @@ def test_the_llm_rewriter_keeps_only_the_rewrite_that_states_the_records_ratings
 
 
 def test_swapping_two_ratings_of_the_template_text_is_rejected_though_every_word_is_kept(registry, tmp_path):
-    """The issue's case: the same level words, the same number of times, on the wrong dimensions (6 of 6 were
+    """The reported case: the same level words, the same number of times, on the wrong dimensions (6 of 6 were
     accepted when the check counted words)."""
     full = {d.name: "good" for d in DIMENSIONS} | {"noise": "bad", "compression": "excellent",
                                                    "technical": "poor", "aesthetic": "good", "overall": "fair"}
