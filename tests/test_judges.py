@@ -13,6 +13,7 @@ from s2i_plugins.judges.llm import LlmJudge, LlmJudgeConfig, parse_verdict
 
 from s2i_core.bench import justification
 from s2i_core.bench.judging import JudgeError, extract_levels, rouge_l
+from s2i_core.llm import LlmError
 
 REFERENCE = ("Sharpness (fine detail is crisp and in focus) is good; noise is poor. The colour cast is fair. "
              "The technical quality is therefore fair, the aesthetic quality is good.\n"
@@ -105,7 +106,7 @@ class JudgeServer:
                 answer = prompt.split("Model answer:")[1]
                 correct = 5 if "fair" in answer else 1
                 content = server.reply or ("Verdict: " + json.dumps(
-                    {"correctness": correct, "context": 4, "detail": 2 + body["seed"] % 2, "temporal": 9}))
+                    {"correctness": correct, "context": 4, "detail": 2 + body["seed"] % 2, "temporal": 5}))
                 self._send(200, {"choices": [{"message": {"role": "assistant", "content": content}}]})
 
             def _send(self, code, obj):
@@ -136,7 +137,7 @@ def test_llm_judge_sends_prompt_model_and_seed(server, monkeypatch):
     monkeypatch.setenv("S2I_TEST_KEY", "sekrit")
     judge = LlmJudge(LlmJudgeConfig(base_url=server.url, model="judge-7b", api_key_env="S2I_TEST_KEY"))
     scores = judge.judge(ITEM, "Overall it is fair.", seed=7)
-    assert scores == {"correctness": 5.0, "context": 4.0, "detail": 3.0, "temporal": 5.0}  # 9 clamped to 5
+    assert scores == {"correctness": 5.0, "context": 4.0, "detail": 3.0, "temporal": 5.0}
     body = server.requests[0]
     assert body["model"] == "judge-7b" and body["seed"] == 7 and body["temperature"] == 0.0
     user = body["messages"][-1]["content"]
@@ -150,16 +151,16 @@ def test_llm_judge_sends_prompt_model_and_seed(server, monkeypatch):
 def test_llm_judge_retries_server_errors_but_not_client_errors():
     srv = JudgeServer(fail_first=2, status=503)
     try:
-        judge = LlmJudge(LlmJudgeConfig(base_url=srv.url, model="m", retries=2))
+        judge = LlmJudge(LlmJudgeConfig(base_url=srv.url, model="m", retries=2, backoff_s=0.01))
         assert judge.judge(ITEM, "fair")["context"] == 4.0
         assert len(srv.requests) == 3
     finally:
         srv.close()
     srv = JudgeServer(fail_first=5, status=400)
     try:
-        with pytest.raises(JudgeError, match="HTTP 400"):
-            LlmJudge(LlmJudgeConfig(base_url=srv.url, model="m", retries=3)).judge(ITEM, "fair")
-        assert len(srv.requests) == 1
+        with pytest.raises(LlmError, match="HTTP 400") as failure:
+            LlmJudge(LlmJudgeConfig(base_url=srv.url, model="m", retries=3, backoff_s=0.01)).judge(ITEM, "fair")
+        assert len(srv.requests) == 1 and failure.value.kind == "http_400"
     finally:
         srv.close()
 
@@ -169,6 +170,12 @@ def test_llm_judge_rejects_malformed_verdicts_and_missing_model():
         parse_verdict('{"correctness": 3}')
     with pytest.raises(JudgeError, match="non-numeric"):
         parse_verdict('{"correctness": "high", "context": 1, "detail": 1, "temporal": 1}')
+    # a score off the 0-5 scale is refused, not clamped into a plausible one
+    for bad in ("9", "-1", "NaN", "Infinity"):
+        with pytest.raises(JudgeError, match="correctness outside 0-5"):
+            parse_verdict(f'{{"correctness": {bad}, "context": 1, "detail": 1, "temporal": 1}}')
+    with pytest.raises(JudgeError, match="non-numeric"):
+        parse_verdict('{"correctness": true, "context": 1, "detail": 1, "temporal": 1}')
     with pytest.raises(JudgeError, match="judge.model"):
         LlmJudge(LlmJudgeConfig())
     srv = JudgeServer(reply="I think it is fine")
@@ -207,3 +214,15 @@ def test_bench_justification_command_with_llm_judge(server, tmp_path):
     assert result["judge"]["model"] == "tiny-judge" and result["repeats"] == 2
     assert result["axes"]["correctness"]["mean"] == 5.0
     assert "correctness" in proc.stdout
+
+
+def test_llm_judge_never_sends_the_key_to_another_server(monkeypatch):
+    from chat_server import ChatServer
+
+    monkeypatch.setenv("S2I_TEST_KEY", "sekrit")
+    with ChatServer(lambda ex: ex.chat('{"correctness": 5, "context": 5, "detail": 5, "temporal": 5}')) as other:
+        with ChatServer(lambda ex: ex.redirect(other.url + "/chat/completions", status=302)) as first:
+            judge = LlmJudge(LlmJudgeConfig(base_url=first.url, model="m", api_key_env="S2I_TEST_KEY"))
+            with pytest.raises(LlmError) as failure:
+                judge.judge(ITEM, "fair")
+        assert failure.value.kind == "redirect" and other.requests == []

@@ -136,7 +136,7 @@ def test_qa_answers_agree_with_the_record_and_yes_no_is_balanced(registry):
 
 
 class _ChatHandler(BaseHTTPRequestHandler):
-    """An OpenAI-compatible /v1/chat/completions that changes one rating for every third request."""
+    """An OpenAI-compatible /v1/chat/completions that rephrases, and changes one rating where asked to."""
 
     calls = 0
 
@@ -145,7 +145,7 @@ class _ChatHandler(BaseHTTPRequestHandler):
         assert self.path == "/v1/chat/completions" and body["messages"][0]["role"] == "user"
         text = body["messages"][0]["content"].split("\n\n", 1)[1]
         type(self).calls += 1
-        reply = text.replace("The video", "This footage")
+        reply = text.replace("The overall quality", "The quality of the footage overall")
         if "CHANGE" in text:
             reply = reply.replace("good", "excellent", 1)
         data = json.dumps({"choices": [{"message": {"role": "assistant", "content": reply}}]}).encode()
@@ -169,18 +169,25 @@ def chat_server():
 
 
 def test_llm_rewriter_rejects_rewrites_that_change_a_level(registry, chat_server, tmp_path):
-    items = [(f"v{i}.mp4", f"The video is good. Noise: poor.{' CHANGE' if i % 3 == 0 else ''}", f"0:v{i}")
-             for i in range(9)]
+    levels = {"noise": "poor", "overall": "good"}
+    items = [(f"v{i}.mp4", f"The overall quality is good. Noise: poor.{' CHANGE' if i % 3 == 0 else ''}",
+              f"0:v{i}", levels) for i in range(9)]
     node = {"impl": "llm", "endpoint": chat_server, "concurrency": 3}
     rewriter = registry.build("rewriter", node)
     texts, stats = rewrite_all(rewriter, items, tmp_path / "rewrites.jsonl", node)
     assert stats["rejected"] == 3 and stats["accepted"] == 6
-    for video, original, _ in items:
-        expected = original if "CHANGE" in original else original.replace("The video", "This footage")
+    for video, original, _, _ in items:
+        expected = original if "CHANGE" in original else original.replace(
+            "The overall quality", "The quality of the footage overall")
         assert texts[video] == expected
-    # replies are journaled: a rerun asks the server nothing and gives the same texts
+    # replies are journaled: a rerun asks the server nothing and gives the same texts, also with other transport
+    # options (how replies are fetched is not what was asked)
     calls = _ChatHandler.calls
     again, _ = rewrite_all(registry.build("rewriter", node), items, tmp_path / "rewrites.jsonl", node)
+    assert again == texts and _ChatHandler.calls == calls
+    fetched_otherwise = {**node, "concurrency": 1, "retries": 0, "timeout_s": 5}
+    again, _ = rewrite_all(registry.build("rewriter", fetched_otherwise), items, tmp_path / "rewrites.jsonl",
+                           fetched_otherwise)
     assert again == texts and _ChatHandler.calls == calls
     # the ablation without the rating-preserving check keeps the changed ratings
     unchecked = {**node, "preserve_check": False}
@@ -191,9 +198,11 @@ def test_llm_rewriter_rejects_rewrites_that_change_a_level(registry, chat_server
 
 def test_llm_rewriter_keeps_template_text_when_the_server_is_down(registry, tmp_path):
     node = {"impl": "llm", "endpoint": "http://127.0.0.1:9/v1", "timeout_s": 2, "concurrency": 1}
-    texts, stats = rewrite_all(registry.build("rewriter", node), [("a.mp4", "It is good.", "0:a")],
-                               tmp_path / "r.jsonl", node)
-    assert texts == {"a.mp4": "It is good."} and stats["failed"] == 1
+    node = {**node, "retries": 1, "backoff_s": 0.01}
+    texts, stats = rewrite_all(registry.build("rewriter", node),
+                               [("a.mp4", "Noise: good.", "0:a", {"noise": "good"})], tmp_path / "r.jsonl", node)
+    assert texts == {"a.mp4": "Noise: good."} and stats["failed"] == 1
+    assert stats["failed_by_kind"] == {"transport": 1}
 
 
 def test_journal_drops_a_torn_last_line_and_duplicates(tmp_path):
@@ -252,15 +261,16 @@ def test_llm_rewriter_runs_a_local_transformers_model(registry, tmp_path):
     tok.save_pretrained(tmp_path / "tiny")
     node = {"impl": "llm", "model_path": str(tmp_path / "tiny"), "max_tokens": 8, "temperature": 0.0,
             "concurrency": 1}
-    texts, stats = rewrite_all(registry.build("rewriter", node), [("a.mp4", "The noise is good.", "0:a")],
-                               tmp_path / "r.jsonl", node)
+    items = [("a.mp4", "The noise is good.", "0:a", {"noise": "good"})]
+    texts, stats = rewrite_all(registry.build("rewriter", node), items, tmp_path / "r.jsonl", node)
     # a random tiny model cannot keep the rating: its rewrite must be rejected and the template text kept
     assert stats["rejected"] == 1 and texts == {"a.mp4": "The noise is good."}
 
 
 def test_template_rewriter_level_drift_is_caught_by_the_preserve_check(registry, tmp_path):
     text = "Noise: good. Sharpness: poor. Overall: fair. " * 3
-    items = [(f"{i}.mp4", text, f"0:{i}") for i in range(40)]
+    levels = {"noise": "good", "sharpness": "poor", "overall": "fair"}
+    items = [(f"{i}.mp4", text, f"0:{i}", levels) for i in range(40)]
     checked = {"impl": "template", "level_drift": 0.3}
     texts, stats = rewrite_all(registry.build("rewriter", checked), items, tmp_path / "a.jsonl", checked)
     assert stats["rejected"] > 30 and all(level_words(t) == level_words(text) for t in texts.values())

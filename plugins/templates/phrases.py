@@ -1,6 +1,6 @@
 """Phrase pools for the chain-of-thought templates. Several phrasings per step, picked by the seeded rng,
 so 100K justifications do not read the same. No phrase may contain a level word: level words appear only where
-a rating is stated (the rating-preserving check counts them)."""
+a rating is stated (the rating-preserving check reads them back)."""
 
 from __future__ import annotations
 

@@ -2,23 +2,24 @@
 
 `template` (default) works offline: seeded substitutions of connective phrases, never touching a level word.
 `llm` asks an OpenAI-compatible chat endpoint (vLLM, llama.cpp server, Ollama: `endpoint=http://host:port/v1`)
-or a local transformers model (`model_path=`) with a rating-preserving prompt. The pipeline checks every rewrite
-(`s2i_core.sig.rewrite`): one that drops, adds or changes a level word is rejected and the template text kept,
-unless `preserve_check=false` (the paper's ablation without the rating-preserving step).
+or a local transformers model (`model_path=`) with a rating-preserving prompt; HTTP goes through the shared
+client (`s2i_core.llm`: retries, one deadline per request, a reply-size cap, no key on redirects). The pipeline
+checks every rewrite (`s2i_core.sig.rewrite`): one that drops, adds, swaps or negates a rating is rejected and
+the template text kept, unless `preserve_check=false` (the paper's ablation without the rating-preserving step).
 """
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 
 from s2i_core.dimensions import LEVELS
 from s2i_core.errors import ConfigError
+from s2i_core.llm import ChatClient, ClientConfig, LlmError
+from s2i_core.sig.rewrite import RewriteFailed
 from s2i_core.specs import NoConfig, RewriterSpec
+
+__all__ = ["RewriteFailed"]  # re-exported: third-party rewriters raise it to keep the template text
 
 
 class Identity:
@@ -78,14 +79,12 @@ PROMPT = ("Rewrite the following assessment of a video's quality in different wo
 
 
 @dataclass
-class LlmRewriterConfig:
+class LlmRewriterConfig(ClientConfig):  # api_key_env, timeout_s, retries, backoff_s, max_reply_bytes, retry_failed
     endpoint: str = ""  # OpenAI-compatible base URL, e.g. http://localhost:8000/v1
     model: str = "default"  # model name sent to the endpoint
-    api_key_env: str = "OPENAI_API_KEY"  # environment variable holding the key (many local servers need none)
     model_path: str = ""  # local transformers model folder, used when no endpoint is given
     temperature: float = 0.7
     max_tokens: int = 512
-    timeout_s: float = 60.0
     concurrency: int = 8  # parallel HTTP requests
     preserve_check: bool = True
     prompt: str = PROMPT
@@ -93,11 +92,15 @@ class LlmRewriterConfig:
 
 class LlmRewriter:
     cached = True  # replies are journaled: slow, non-deterministic, and a rerun must not ask again
+
     def __init__(self, cfg: LlmRewriterConfig):
         if not cfg.endpoint and not cfg.model_path:
             raise ConfigError("rewriter=llm needs rewriter.endpoint=http://HOST:PORT/v1 (OpenAI-compatible "
                               "server: vLLM, llama.cpp, Ollama) or rewriter.model_path=<local transformers model>")
-        self.cfg, self.preserve_check, self.concurrency = cfg, cfg.preserve_check, max(1, cfg.concurrency)
+        if cfg.concurrency < 1:
+            raise ConfigError(f"rewriter.concurrency={cfg.concurrency}: must be >= 1")
+        self.cfg, self.preserve_check, self.concurrency = cfg, cfg.preserve_check, cfg.concurrency
+        self._client = ChatClient(cfg.endpoint, cfg, "rewriter.endpoint") if cfg.endpoint else None
         self._local = None
 
     def rewrite(self, text: str, rng) -> str:
@@ -107,19 +110,12 @@ class LlmRewriter:
         return self._generate_local(text, seed)
 
     def _chat(self, text: str, seed: int) -> str:
-        url = self.cfg.endpoint.rstrip("/") + "/chat/completions"
         body = {"model": self.cfg.model, "temperature": self.cfg.temperature, "max_tokens": self.cfg.max_tokens,
                 "seed": seed, "messages": [{"role": "user", "content": self.cfg.prompt.format(text=text)}]}
-        headers = {"Content-Type": "application/json"}
-        if os.environ.get(self.cfg.api_key_env):
-            headers["Authorization"] = f"Bearer {os.environ[self.cfg.api_key_env]}"
-        request = urllib.request.Request(url, json.dumps(body).encode(), headers)
         try:
-            with urllib.request.urlopen(request, timeout=self.cfg.timeout_s) as resp:
-                reply = json.load(resp)
-            return reply["choices"][0]["message"]["content"].strip()
-        except (urllib.error.URLError, OSError, ValueError, KeyError, IndexError) as exc:
-            raise RewriteFailed(f"rewriter endpoint {url}: {exc}") from exc
+            return self._client.chat(body).strip()
+        except LlmError as exc:
+            raise RewriteFailed(str(exc), exc.kind) from exc
 
     def _generate_local(self, text: str, seed: int) -> str:
         import torch
@@ -140,10 +136,6 @@ class LlmRewriter:
             out = model.generate(ids, max_new_tokens=self.cfg.max_tokens, do_sample=self.cfg.temperature > 0,
                                  temperature=self.cfg.temperature or None, pad_token_id=tok.eos_token_id)
         return tok.decode(out[0, ids.shape[1]:], skip_special_tokens=True).strip()
-
-
-class RewriteFailed(Exception):
-    """The rewriter could not produce text (server down, malformed reply); the template text is kept."""
 
 
 SPECS = (

@@ -1,13 +1,15 @@
 """Model-free reading of quality answers: which level a text gives each dimension, and text overlap.
 
-Used by the deterministic `levels` judge and by S2I-Bench building (reference levels). A clause ("...;", "...."
-or a line) that names a dimension and holds a level word gives that dimension that level; "overall" and the
-group names are read the same way.
+Used by the deterministic `levels` judge, by S2I-Bench building (reference levels) and by the rating check of
+rewrites (`s2i_core.sig.rewrite`). A clause ("...;", "...." or a line) that names a dimension and holds a level
+word gives that dimension that level; "overall" and the group names are read the same way; a negated level word
+("not bad") states nothing.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from s2i_core.dimensions import DIMENSIONS, GROUPS, LEVELS, level_index
 from s2i_core.errors import S2IError
@@ -53,27 +55,66 @@ _LEVEL_RE = re.compile(rf"\b({'|'.join(LEVELS)})\b")
 _CLAUSE_RE = re.compile(r"[.;\n!?]+")
 
 
-def extract_levels(text: str) -> dict[str, str]:
-    """{dimension | group | 'overall': level} as stated in `text`.
+# A level word with one of these among the (up to three) words before it, in the same phrase, is not stated:
+# "noise is not bad", "isn't excellent", "by no means poor", "good rather than bad".
+_NEGATION_RE = re.compile(r"\b(?:not|never|no|nor|neither|cannot|hardly|barely|without|far from|anything but|"
+                          r"rather than|instead of|less than|short of)\b|n[\'\u2019]t\b")
+_PHRASE_BREAK_RE = re.compile(r"[,:()\"\u2014\u2013]|\s-\s")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a text states: `levels` by name (the tightest statement of each); every level any mention of a name
+    pairs with (`claims`); level words no name claims (`unattached`); negated level words."""
+
+    levels: dict[str, str]
+    claims: dict[str, tuple[str, ...]]
+    unattached: tuple[str, ...] = ()
+    negated: tuple[str, ...] = ()
+
+
+def _is_negated(clause: str, start: int) -> bool:
+    before = clause[:start]
+    phrase_start = max((m.end() for m in _PHRASE_BREAK_RE.finditer(before)), default=0)
+    return bool(_NEGATION_RE.search(" ".join(before[phrase_start:].split()[-3:])))
+
+
+def read_ratings(text: str) -> Reading:
+    """Which level `text` gives each dimension, group and 'overall'.
 
     Each mention of a name pairs with the nearest level word of its clause (one after the name preferred:
     "noise is poor"); of all statements about a name, the tightest pairing wins. That keeps a passing mention
     ("on the technical side (capture, compression...): sharpness is bad") from outvoting the sentence that
-    actually rates the thing ("compression ... comes out good").
+    actually rates the thing ("compression ... comes out good"). A negated level word states nothing.
     """
     best: dict[str, tuple[int, str]] = {}
+    claims: dict[str, list[str]] = {}
+    unattached, negated = [], []
     for clause in _CLAUSE_RE.split(text.lower()):
-        levels = [(m.start(), m.end(), m.group(1)) for m in _LEVEL_RE.finditer(clause)]
-        if not levels:
-            continue
-        for m in _ALIAS_RE.finditer(clause):
+        levels = []
+        for m in _LEVEL_RE.finditer(clause):
+            if _is_negated(clause, m.start()):
+                negated.append(m.group(1))
+            else:
+                levels.append((m.start(), m.end(), m.group(1)))
+        claimed = set()
+        for m in _ALIAS_RE.finditer(clause) if levels else ():
             name = _ALIAS_NAME[m.group(0)]
-            after = [(start - m.end(), word) for start, _, word in levels if start >= m.end()]
-            before = [(2 * (m.start() - end), word) for _, end, word in levels if end <= m.start()]
-            distance, word = min(after or before, key=lambda c: c[0])
+            after = [(start - m.end(), start, word) for start, _, word in levels if start >= m.end()]
+            before = [(2 * (m.start() - end), start, word) for start, end, word in levels if end <= m.start()]
+            distance, start, word = min(after or before)
+            claimed.add(start)
+            claims.setdefault(name, []).append(word)
             if name not in best or distance < best[name][0]:
                 best[name] = (distance, word)
-    return {name: word for name, (_, word) in best.items()}
+        unattached += [word for start, _, word in levels if start not in claimed]
+    return Reading({name: word for name, (_, word) in best.items()},
+                   {name: tuple(words) for name, words in claims.items()}, tuple(unattached), tuple(negated))
+
+
+def extract_levels(text: str) -> dict[str, str]:
+    """{dimension | group | 'overall': level} as stated in `text` (see `read_ratings`)."""
+    return read_ratings(text).levels
 
 
 def level_agreement(answer: dict[str, str], reference: dict[str, str]) -> dict[str, float]:

@@ -2,16 +2,22 @@
 
 Bench file: JSON lines {id, video, dimension, question, reference, levels}. Answers: JSON lines {id, answer}.
 A question without an answer is judged as an empty answer (it scores what saying nothing scores) and counted
-as `unanswered`; an answer the judge could not score is counted as `failed` and left out of the means.
+as `unanswered`; an answer the judge could not score is counted as `failed` (by kind: `http_500`, `timeout`,
+`bad_reply`, `bad_verdict`, ...) and left out of the means. A slow judge (`cached = True`, the LLM one) has each
+verdict and each failure journaled in `<output>/.s2i/judgements.jsonl` as it comes, so a killed run resumes
+where it stopped and a rerun asks nothing again (the judge's `retry_failed=true` asks again for failures).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import statistics
+from collections import Counter
 from pathlib import Path
 
 from s2i_core.errors import ConfigError, S2IError
+from s2i_core.sig.io import Journal, atomic_write_text, dumps
 
 
 def read_jsonl(path: str | Path, what: str) -> list[dict]:
@@ -67,23 +73,40 @@ def run(items: list[dict], answers: dict[str, str], judge, *, repeats: int = 1, 
     if repeats < 1:
         raise ConfigError(f"repeats must be at least 1, got {repeats}")
     rows, failed = [], []
-    per_repeat: list[dict[str, list[float]]] = []
-    jobs = [(r, item) for r in range(repeats) for item in items]
-    for r in range(repeats):
-        per_repeat.append({})
-    for r, item in track(jobs, description="judging", transient=True):
-        answer = answers.get(str(item["id"]), "")
-        try:
-            scores = judge.judge(item, answer, seed=seed + r)
-        except S2IError as exc:
-            failed.append({"id": item["id"], "repeat": r, "error": str(exc)})
-            continue
-        rows.append({"id": item["id"], "dimension": item.get("dimension"), "repeat": r, **scores})
-        for axis, value in scores.items():
-            per_repeat[r].setdefault(axis, []).append(value)
+    per_repeat: list[dict[str, list[float]]] = [{} for _ in range(repeats)]
+    journal = None
+    if out is not None and getattr(judge, "cached", False):
+        journal = Journal(out / ".s2i" / "judgements.jsonl", key="key")
+    done = journal.read() if journal else {}
+    if getattr(judge, "retry_failed", False):
+        done = {key: row for key, row in done.items() if "scores" in row}
+    salt = dumps(judge.describe())
+    try:
+        for r, item in track([(r, i) for r in range(repeats) for i in items], description="judging",
+                             transient=True):
+            answer = answers.get(str(item["id"]), "")
+            key = hashlib.sha256(f"{salt}\n{dumps(item)}\n{seed + r}\n{answer}".encode()).hexdigest()[:32]
+            row = done.get(key)
+            if row is None:
+                try:
+                    row = {"key": key, "scores": judge.judge(item, answer, seed=seed + r)}
+                except S2IError as exc:
+                    row = {"key": key, "kind": getattr(exc, "kind", "bad_verdict"), "error": str(exc)}
+                if journal is not None:
+                    journal.append(row)
+            if "scores" not in row:
+                failed.append({"id": item["id"], "repeat": r, "kind": row["kind"], "error": row["error"]})
+                continue
+            rows.append({"id": item["id"], "dimension": item.get("dimension"), "repeat": r, **row["scores"]})
+            for axis, value in row["scores"].items():
+                per_repeat[r].setdefault(axis, []).append(value)
+    finally:
+        if journal is not None:
+            journal.close()
     axes = list(getattr(judge, "axes", sorted({a for rep in per_repeat for a in rep})))
     summary = {"judge": judge.describe(), "questions": len(items),
                "unanswered": sum(str(i["id"]) not in answers for i in items), "failed": len(failed),
+               "failed_by_kind": dict(sorted(Counter(f["kind"] for f in failed).items())),
                "repeats": repeats, "seed": seed, "axes": {}, "by_dimension": {}}
     for axis in axes:
         means = [statistics.fmean(rep[axis]) for rep in per_repeat if rep.get(axis)]
@@ -95,9 +118,11 @@ def run(items: list[dict], answers: dict[str, str], judge, *, repeats: int = 1, 
         summary["by_dimension"][dim] = {a: statistics.fmean(r[a] for r in mine) for a in axes}
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        (out / "judgements.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-        (out / "judge_failures.jsonl").write_text("".join(json.dumps(f) + "\n" for f in failed))
-        (out / "justification.json").write_text(json.dumps(summary, indent=2, sort_keys=True))
+        # sorted keys: a verdict read back from the journal writes the same bytes as a fresh one
+        atomic_write_text(out / "judgements.jsonl", "".join(json.dumps(r, sort_keys=True) + "\n" for r in rows))
+        atomic_write_text(out / "judge_failures.jsonl", "".join(json.dumps(f, sort_keys=True) + "\n"
+                                                                for f in failed))
+        atomic_write_text(out / "justification.json", json.dumps(summary, indent=2, sort_keys=True))
     return summary
 
 

@@ -50,6 +50,8 @@ def generate(cfg: DictConfig, output_dir: str | Path | None = None, *, progress:
     aggregation = Aggregation.from_config(cfg.get("aggregation"))
     for warning in check_scorers(aggregation, cfg.get("aggregation"), scorer_nodes, registry):
         _warn(warning)
+    if cfg.get("rewriter"):  # a bad rewriter option (retries=-1, an endpoint that is no URL) fails before scoring
+        registry.build("rewriter", OmegaConf.to_container(cfg.rewriter, resolve=True))
 
     # (1) which videos
     root = Path(cfg.input).resolve()

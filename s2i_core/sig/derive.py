@@ -19,7 +19,7 @@ from s2i_core.sig.captions import with_caption
 from s2i_core.sig.io import atomic_write_jsonl
 from s2i_core.sig.aggregation import Aggregation
 from s2i_core.sig.records import validate_record
-from s2i_core.sig.rewrite import rewrite_all
+from s2i_core.sig.rewrite import record_levels, rewrite_all
 
 ROUND = 6  # stored scores; levels are derived from the stored (rounded) values so they always agree
 
@@ -60,7 +60,7 @@ def build_records(rows: list[dict], cfg, registry, work_dir: Path,
 
     template = registry.build("cot_template", cfg.template)
     drafts = [(r["video"], template.justify(r, random.Random(f"{seed}:{r['video']}:template")),
-               f"{seed}:{r['video']}:rewrite") for r in records]
+               f"{seed}:{r['video']}:rewrite", record_levels(r)) for r in records]
     rewriter_node = _node(cfg, "rewriter") or {"impl": "identity"}
     rewriter = registry.build("rewriter", rewriter_node)
     texts, rewrite_stats = rewrite_all(rewriter, drafts, work_dir / "rewrites.jsonl", rewriter_node)
