@@ -140,3 +140,79 @@ def peak_memory_mb(env: Env) -> float | None:
 
 def unwrap(engine) -> Any:
     return getattr(engine, "module", engine)
+
+
+# ---- ZeRO-3: parameters live in shards; a rank's `param.data` is an empty (0,) tensor outside a gather ----
+
+
+def is_partitioned(model) -> bool:
+    return any(hasattr(p, "ds_id") for p in model.parameters())
+
+
+@contextlib.contextmanager
+def gathered(params, *, modify: bool = False):
+    """Inside the block, ZeRO-3 partitioned `params` hold their full tensors (a no-op for plain parameters).
+    Collective: every rank must enter. With `modify`, what rank 0 writes is scattered back to the shards."""
+    sharded = [p for p in params if hasattr(p, "ds_id")]
+    if not sharded:
+        yield
+        return
+    import deepspeed
+
+    with deepspeed.zero.GatheredParameters(sharded, modifier_rank=0 if modify else None):
+        yield
+
+
+def gathered_state(model, *, only_trainable: bool = False, keep: bool = True) -> dict:
+    """name -> full CPU tensor, gathered one module at a time so no rank ever holds more than one layer in
+    full beyond the copies it keeps. Names and order are `model.named_parameters()`'s (shared tensors once).
+    Collective under ZeRO-3; `keep=False` ranks take part in the gathers but return {}."""
+    state: dict = {}
+    seen: set[int] = set()
+    for prefix, module in model.named_modules():
+        own = [
+            (name, p)
+            for name, p in module.named_parameters(recurse=False)
+            if id(p) not in seen and (p.requires_grad or not only_trainable)
+        ]
+        seen.update(id(p) for _, p in own)
+        with gathered([p for _, p in own]):
+            if keep:
+                for name, p in own:
+                    state[f"{prefix}.{name}" if prefix else name] = p.detach().to("cpu").clone().contiguous()
+    return state
+
+
+def consolidated(model, adapter, env: Env):
+    """The model as one plain module with full weights, for saving and merging LoRA: the model itself unless
+    ZeRO-3 partitioned it; then every rank gathers layer by layer and rank 0 gets a copy rebuilt on the meta
+    device and filled with the gathered tensors (None on the other ranks). Collective under ZeRO-3."""
+    if not is_partitioned(model):
+        return model
+    import torch
+    import transformers
+
+    state = gathered_state(model, keep=env.rank == 0)
+    if env.rank != 0:
+        return None
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    with torch.device("meta"):
+        plain = getattr(transformers, adapter.model_class)._from_config(base.config)
+    if hasattr(model, "peft_config"):
+        import copy
+
+        from peft import get_peft_model
+
+        plain = get_peft_model(plain, copy.deepcopy(model.peft_config["default"]))
+    _, unexpected = plain.load_state_dict(state, strict=False, assign=True)
+    for name, buf in model.named_buffers():  # ZeRO-3 leaves buffers whole on every rank
+        owner, _, leaf = name.rpartition(".")
+        plain.get_submodule(owner)._buffers[leaf] = buf.detach().to("cpu").clone()
+    plain.tie_weights()
+    left = [n for n, p in plain.named_parameters() if p.is_meta]
+    if unexpected or left:
+        raise RuntimeError(
+            f"ZeRO-3 consolidation: {len(unexpected)} gathered tensors fit no parameter, {len(left)} parameters "
+            f"were not gathered (first: {(unexpected or left)[0]!r})"
+        )
+    return plain

@@ -48,8 +48,9 @@ def train(cfg: Any, output_dir: str, registry=None, model_and_tokenizer=None) ->
         if stage == 2:
             model = add_lora(model, adapter, cfg.stage2)
         summary["stages"][stage] = run_stage(stage, cfg, adapter, model, tokenizer, output_dir, env)
+    final = dist.consolidated(model, adapter, env)  # collective under ZeRO-3; None on ranks other than 0
     if env.rank == 0:
-        summary["model_dir"] = save_final(cfg, adapter, model, tokenizer, output_dir)
+        summary["model_dir"] = save_final(cfg, adapter, final, tokenizer, output_dir)
         plot_losses(output_dir, stages)
         with open(os.path.join(output_dir, "summary.json"), "w", encoding="utf-8") as fh:
             json.dump(summary, fh, indent=2)
@@ -215,8 +216,9 @@ def run_stage(stage: int, cfg, adapter, model, tokenizer, output_dir: str, env) 
         "tokens_per_s": round(tokens / elapsed, 2) if elapsed else None,
         "peak_memory_mb": dist.peak_memory_mb(env),
     }
+    trained = ckpt.trainable_state(model)  # every rank: a collective gather under ZeRO-3
     if env.rank == 0:
-        ckpt.save_weights(ckpt.trainable_state(model), os.path.join(folder, "trained.safetensors"))
+        ckpt.save_weights(trained, os.path.join(folder, "trained.safetensors"))
         with open(done_file, "w", encoding="utf-8") as fh:
             json.dump(result, fh, indent=2)
     return result
