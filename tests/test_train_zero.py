@@ -92,12 +92,14 @@ def test_zero3_shards_are_gathered_for_saving_loading_and_merging(plain_run):
     from s2i_core.lmm.trainer import add_lora, set_trainable
 
     root, data, _ = plain_run
-    cfg = compose("train", _overrides(data) + [f"output={root / 'unit'}", f"deepspeed={_zero3_everything_partitioned(root)}"])
+    zero3 = _zero3_everything_partitioned(root)
+    cfg = compose("train", _overrides(data) + [f"output={root / 'unit'}", f"deepspeed={zero3}"])
     env = dist.setup(cfg)
     adapter = lmm_registry().build("lmm_adapter", cfg.lmm)
     model, _ = adapter.load("cpu")
     model = add_lora(model, adapter, cfg.stage2)
-    torch.nn.init.normal_(model.base_model.model.model.language_model.layers[0].self_attn.q_proj.lora_B.default.weight)
+    lora_b = model.base_model.model.model.language_model.layers[0].self_attn.q_proj.lora_B.default.weight
+    torch.nn.init.normal_(lora_b)  # LoRA B starts at zero: give the merge something to add
     reference = {n: p.detach().clone() for n, p in model.named_parameters()}
     set_trainable(model, adapter, ["projector"], lora=True)
     params = [p for p in model.parameters() if p.requires_grad]

@@ -26,9 +26,8 @@ class InternVLAdapter(LmmAdapter):
         config = self.model_config
         if config.vision_feature_layer == -1:
             return ()
-        layers = layers_past_feature_layer(
-            config.vision_feature_layer, config.vision_config.num_hidden_layers, "model.vision_tower.encoder.layer."
-        )
+        depth = config.vision_config.num_hidden_layers
+        layers = layers_past_feature_layer(config.vision_feature_layer, depth, "model.vision_tower.encoder.layer.")
         return (*layers, "model.vision_tower.layernorm.")
 
     def tiny_config(self, tokenizer):

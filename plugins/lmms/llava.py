@@ -26,9 +26,9 @@ class LlavaOneVisionAdapter(LmmAdapter):
         # features come from encoder hidden states: the tower's pooled output (post-layernorm, SigLIP's
         # attention-pool head) and layers past vision_feature_layer never reach the loss
         config = self.model_config
-        layers = layers_past_feature_layer(
-            config.vision_feature_layer, config.vision_config.num_hidden_layers, "model.vision_tower.encoder.layers."
-        )
+        depth = config.vision_config.num_hidden_layers
+        encoder = "model.vision_tower.encoder.layers."
+        layers = layers_past_feature_layer(config.vision_feature_layer, depth, encoder)
         return (*layers, "model.vision_tower.post_layernorm.", "model.vision_tower.head.")
 
     def _vision(self, model_type: str) -> dict:
