@@ -79,9 +79,9 @@ def deepspeed_config(cfg, dtype) -> dict:
     # DeepSpeed keeps the fp32 master weights itself when bf16/fp16 is on; "auto" follows lmm.dtype
     names = {"bf16": torch.bfloat16, "fp16": torch.float16}
     for section, wanted in names.items():
-        enabled = config.get(section, {}).get("enabled", False)
+        enabled = config.get(section, {}).get("enabled", "auto")  # a missing section is "auto" too
         if enabled == "auto":
-            config[section]["enabled"] = dtype == wanted
+            config.setdefault(section, {})["enabled"] = dtype == wanted
         elif bool(enabled) != (dtype == wanted):
             raise ConfigError(
                 f"deepspeed={name}: {section}.enabled is {enabled} but lmm.dtype resolves to "
