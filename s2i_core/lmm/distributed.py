@@ -114,8 +114,9 @@ def master_weights(model, env: Env) -> None:
 
     if env.deepspeed is not None:
         return
+    compute = env.dtype or torch.float32
     for p in model.parameters():
-        want = torch.float32 if p.requires_grad else env.dtype
+        want = torch.float32 if p.requires_grad else compute
         if p.dtype != want and p.is_floating_point():
             p.data = p.data.to(want)
 
