@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from s2i_core.lmm import preprocess as pp
-from s2i_core.lmm.adapter import LmmAdapter, VideoInput, processor_setting
+from s2i_core.lmm.adapter import LmmAdapter, VideoInput, layers_past_feature_layer, processor_setting
 from s2i_core.lmm.tokenizer import build_tiny_tokenizer, chatml_template
 
 
@@ -19,6 +19,16 @@ class InternVLAdapter(LmmAdapter):
         return build_tiny_tokenizer(
             list(self.specials), chatml_template(self.video_marker), eos="<|im_end|>", pad="<|endoftext|>"
         )
+
+    def unused_on_video(self) -> tuple[str, ...]:
+        # vision_feature_layer -1 reads last_hidden_state (after the tower's final layernorm); any other
+        # layer reads a raw hidden state, so the layers after it and that layernorm feed nothing
+        config = self.model_config
+        if config.vision_feature_layer == -1:
+            return ()
+        depth = config.vision_config.num_hidden_layers
+        layers = layers_past_feature_layer(config.vision_feature_layer, depth, "model.vision_tower.encoder.layer.")
+        return (*layers, "model.vision_tower.layernorm.")
 
     def tiny_config(self, tokenizer):
         from transformers import InternVLConfig

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from s2i_core.lmm import preprocess as pp
-from s2i_core.lmm.adapter import LmmAdapter, VideoInput, processor_setting
+from s2i_core.lmm.adapter import LmmAdapter, VideoInput, layers_past_feature_layer, processor_setting
 from s2i_core.lmm.tokenizer import LLAVA_NEXT_VIDEO_TEMPLATE, LLAVA_ONEVISION_TEMPLATE, build_tiny_tokenizer
 
 
@@ -21,6 +21,15 @@ class LlavaOneVisionAdapter(LmmAdapter):
         return build_tiny_tokenizer(
             list(self.specials), LLAVA_ONEVISION_TEMPLATE, eos="<|im_end|>", pad="<|endoftext|>"
         )
+
+    def unused_on_video(self) -> tuple[str, ...]:
+        # features come from encoder hidden states: the tower's pooled output (post-layernorm, SigLIP's
+        # attention-pool head) and layers past vision_feature_layer never reach the loss
+        config = self.model_config
+        depth = config.vision_config.num_hidden_layers
+        encoder = "model.vision_tower.encoder.layers."
+        layers = layers_past_feature_layer(config.vision_feature_layer, depth, encoder)
+        return (*layers, "model.vision_tower.post_layernorm.", "model.vision_tower.head.")
 
     def _vision(self, model_type: str) -> dict:
         c = self.config
@@ -71,6 +80,9 @@ class LlavaNextVideoAdapter(LlavaOneVisionAdapter):
         return build_tiny_tokenizer(
             list(self.specials), LLAVA_NEXT_VIDEO_TEMPLATE, eos="</s>", pad="<unk>", bos="<s>"
         )
+
+    def unused_on_video(self) -> tuple[str, ...]:
+        return (*super().unused_on_video(), "model.image_newline")  # NeXT-Video adds no newline to videos
 
     def tiny_config(self, tokenizer):
         from transformers import LlavaNextVideoConfig

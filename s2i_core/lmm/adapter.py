@@ -150,9 +150,23 @@ class LmmAdapter:
                 return group
         return None
 
+    def unused_on_video(self) -> tuple[str, ...]:
+        """Name prefixes of parameters no video forward reaches (an image-only head, encoder layers past the
+        one the projector reads), from the loaded model's config. Training freezes them: DDP then needs no
+        `find_unused_parameters` search every step, and nothing trains that cannot learn."""
+        return ()
+
     def lora_target_modules(self) -> str:
         """A regex, so LoRA lands on the LLM's linears and never on same-named vision-tower linears."""
         return r".*language_model.*\.(" + "|".join(LORA_LINEARS) + r")$"
+
+
+def layers_past_feature_layer(feature_layer, num_layers: int, prefix: str) -> tuple[str, ...]:
+    """Prefixes of the vision encoder layers after the hidden state the projector reads: hidden state i is the
+    output of the first i layers, so with `vision_feature_layer=-2` the last layer feeds nothing."""
+    chosen = feature_layer if isinstance(feature_layer, (list, tuple)) else [feature_layer]
+    deepest = max(int(i) if int(i) >= 0 else num_layers + 1 + int(i) for i in chosen)
+    return tuple(f"{prefix}{i}." for i in range(deepest, num_layers))
 
 
 def resolve_dtype(name: str, device: str):

@@ -15,7 +15,10 @@ STEP_DIR = re.compile(r"^step_(\d+)$")
 
 
 def trainable_state(model) -> dict:
-    return {n: p.detach().to("cpu").clone().contiguous() for n, p in model.named_parameters() if p.requires_grad}
+    """Full CPU copies of the trainable parameters (gathered from their shards under ZeRO-3: collective)."""
+    from s2i_core.lmm.distributed import gathered_state
+
+    return gathered_state(model, only_trainable=True)
 
 
 def save_weights(state: dict, path: str) -> None:
@@ -39,7 +42,10 @@ def load_weights(model, path: str, *, strict: bool = True) -> int:
             f"{path}: {len(missing)} saved tensors match no parameter (first: {missing[0]!r}); "
             "was it written by another model or LoRA setting?"
         )
-    with torch.no_grad():
+    from s2i_core.lmm.distributed import gathered
+
+    targets = [params[n] for n in saved if n in params]
+    with torch.no_grad(), gathered(targets, modify=True):  # ZeRO-3: write the full tensors, re-shard after
         for name, tensor in saved.items():
             if name in params:
                 params[name].copy_(tensor.to(params[name].device, params[name].dtype))

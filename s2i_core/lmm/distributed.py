@@ -22,11 +22,14 @@ class Env:
     rank: int = 0
     world: int = 1
     deepspeed: dict | None = None
-    bf16: bool = False
+    dtype: Any = None  # compute dtype (torch.float32 / bfloat16 / float16), from lmm.dtype on this device
+    scaler: Any = None  # float16 without DeepSpeed: a GradScaler (fp16 gradients underflow without one)
 
 
 def setup(cfg) -> Env:
     import torch
+
+    from s2i_core.lmm.adapter import resolve_dtype
 
     want = str(cfg.get("device", "auto"))
     cuda = torch.cuda.is_available() and want != "cpu"
@@ -35,7 +38,8 @@ def setup(cfg) -> Env:
     if cuda:
         torch.cuda.set_device(local)
     world = int(os.environ.get("WORLD_SIZE", "1"))
-    ds = deepspeed_config(cfg) if cfg.get("deepspeed") else None
+    dtype = resolve_dtype(str(cfg.lmm.get("dtype", "auto")), device)
+    ds = deepspeed_config(cfg, dtype) if cfg.get("deepspeed") else None
     if ds is not None:
         import deepspeed
 
@@ -48,11 +52,15 @@ def setup(cfg) -> Env:
     elif world > 1 and not torch.distributed.is_initialized():
         torch.distributed.init_process_group("nccl" if cuda else "gloo")
     rank = int(os.environ.get("RANK", "0"))
-    bf16 = cuda and str(cfg.lmm.get("dtype", "auto")) in ("auto", "bfloat16")
-    return Env(device, rank, world, ds, bf16)
+    scaler = None
+    if ds is None and dtype == torch.float16:
+        scaler = torch.amp.GradScaler("cuda" if cuda else "cpu")
+    return Env(device, rank, world, ds, dtype, scaler)
 
 
-def deepspeed_config(cfg) -> dict:
+def deepspeed_config(cfg, dtype) -> dict:
+    import torch
+
     name = str(cfg.deepspeed)
     path = name if name.endswith(".json") else str(files("s2i_conf") / "ds" / f"{name}.json")
     if not os.path.exists(path):
@@ -68,11 +76,17 @@ def deepspeed_config(cfg) -> dict:
         if config.get(key, "auto") == "auto":
             config[key] = value
     config.pop("train_batch_size", None)
-    for section in ("bf16", "fp16"):
-        if config.get(section, {}).get("enabled") == "auto":
-            import torch
-
-            config[section]["enabled"] = section == "bf16" and torch.cuda.is_available()
+    # DeepSpeed keeps the fp32 master weights itself when bf16/fp16 is on; "auto" follows lmm.dtype
+    names = {"bf16": torch.bfloat16, "fp16": torch.float16}
+    for section, wanted in names.items():
+        enabled = config.get(section, {}).get("enabled", "auto")  # a missing section is "auto" too
+        if enabled == "auto":
+            config.setdefault(section, {})["enabled"] = dtype == wanted
+        elif bool(enabled) != (dtype == wanted):
+            raise ConfigError(
+                f"deepspeed={name}: {section}.enabled is {enabled} but lmm.dtype resolves to "
+                f"{str(dtype).removeprefix('torch.')}; set {section}.enabled to \"auto\" or change lmm.dtype"
+            )
     return config
 
 
@@ -86,16 +100,35 @@ def wrap(cfg, model, optimizer, env: Env):
     if env.world > 1:
         from torch.nn.parallel import DistributedDataParallel
 
+        # every trainable parameter reaches the loss (set_trainable freezes what the video path skips), so
+        # DDP's per-step search of the graph for unused ones is not needed
         return DistributedDataParallel(model, find_unused_parameters=False)
     return model
 
 
-def autocast(env: Env):
+def master_weights(model, env: Env) -> None:
+    """fp32 master weights without DeepSpeed: trainable parameters are kept in float32 (the optimizer updates
+    them there, so updates far below a bf16 ulp still add up) while frozen ones stay in the compute dtype, and
+    forward runs under autocast. DeepSpeed's bf16/fp16 optimizer keeps its own fp32 copies: nothing to do."""
     import torch
 
-    if env.deepspeed is None and env.device.startswith("cuda"):
-        return torch.autocast("cuda", dtype=torch.bfloat16, enabled=env.bf16)
-    return contextlib.nullcontext()
+    if env.deepspeed is not None:
+        return
+    compute = env.dtype or torch.float32
+    for p in model.parameters():
+        want = torch.float32 if p.requires_grad else compute
+        if p.dtype != want and p.is_floating_point():
+            p.data = p.data.to(want)
+
+
+def autocast(env: Env):
+    """Matmuls in the compute dtype over fp32 masters (a no-op for float32 and under DeepSpeed, whose engine
+    casts the module itself)."""
+    import torch
+
+    if env.deepspeed is not None or env.dtype in (None, torch.float32):
+        return contextlib.nullcontext()
+    return torch.autocast(env.device.split(":")[0], dtype=env.dtype)
 
 
 def backward(engine, loss, env: Env, accum: int) -> None:
@@ -104,6 +137,8 @@ def backward(engine, loss, env: Env, accum: int) -> None:
     if env.deepspeed is not None:
         engine.backward(loss)
         engine.step()
+    elif env.scaler is not None:
+        env.scaler.scale(loss / accum).backward()
     else:
         (loss / accum).backward()
 
@@ -113,9 +148,15 @@ def step(engine, optimizer, params, max_grad_norm: float, env: Env) -> None:
         return  # done in backward()
     import torch
 
+    if env.scaler is not None:
+        env.scaler.unscale_(optimizer)  # clip the true gradients
     if max_grad_norm > 0:
         torch.nn.utils.clip_grad_norm_(params, max_grad_norm)
-    optimizer.step()
+    if env.scaler is not None:
+        env.scaler.step(optimizer)  # skipped when the scaled gradients overflowed
+        env.scaler.update()
+    else:
+        optimizer.step()
 
 
 def reset_peak_memory(env: Env) -> None:
@@ -140,3 +181,79 @@ def peak_memory_mb(env: Env) -> float | None:
 
 def unwrap(engine) -> Any:
     return getattr(engine, "module", engine)
+
+
+# ---- ZeRO-3: parameters live in shards; a rank's `param.data` is an empty (0,) tensor outside a gather ----
+
+
+def is_partitioned(model) -> bool:
+    return any(hasattr(p, "ds_id") for p in model.parameters())
+
+
+@contextlib.contextmanager
+def gathered(params, *, modify: bool = False):
+    """Inside the block, ZeRO-3 partitioned `params` hold their full tensors (a no-op for plain parameters).
+    Collective: every rank must enter. With `modify`, what rank 0 writes is scattered back to the shards."""
+    sharded = [p for p in params if hasattr(p, "ds_id")]
+    if not sharded:
+        yield
+        return
+    import deepspeed
+
+    with deepspeed.zero.GatheredParameters(sharded, modifier_rank=0 if modify else None):
+        yield
+
+
+def gathered_state(model, *, only_trainable: bool = False, keep: bool = True) -> dict:
+    """name -> full CPU tensor, gathered one module at a time so no rank ever holds more than one layer in
+    full beyond the copies it keeps. Names and order are `model.named_parameters()`'s (shared tensors once).
+    Collective under ZeRO-3; `keep=False` ranks take part in the gathers but return {}."""
+    state: dict = {}
+    seen: set[int] = set()
+    for prefix, module in model.named_modules():
+        own = [
+            (name, p)
+            for name, p in module.named_parameters(recurse=False)
+            if id(p) not in seen and (p.requires_grad or not only_trainable)
+        ]
+        seen.update(id(p) for _, p in own)
+        with gathered([p for _, p in own]):
+            if keep:
+                for name, p in own:
+                    state[f"{prefix}.{name}" if prefix else name] = p.detach().to("cpu").clone().contiguous()
+    return state
+
+
+def consolidated(model, adapter, env: Env):
+    """The model as one plain module with full weights, for saving and merging LoRA: the model itself unless
+    ZeRO-3 partitioned it; then every rank gathers layer by layer and rank 0 gets a copy rebuilt on the meta
+    device and filled with the gathered tensors (None on the other ranks). Collective under ZeRO-3."""
+    if not is_partitioned(model):
+        return model
+    import torch
+    import transformers
+
+    state = gathered_state(model, keep=env.rank == 0)
+    if env.rank != 0:
+        return None
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    with torch.device("meta"):
+        plain = getattr(transformers, adapter.model_class)._from_config(base.config)
+    if hasattr(model, "peft_config"):
+        import copy
+
+        from peft import get_peft_model
+
+        plain = get_peft_model(plain, copy.deepcopy(model.peft_config["default"]))
+    _, unexpected = plain.load_state_dict(state, strict=False, assign=True)
+    for name, buf in model.named_buffers():  # ZeRO-3 leaves buffers whole on every rank
+        owner, _, leaf = name.rpartition(".")
+        plain.get_submodule(owner)._buffers[leaf] = buf.detach().to("cpu").clone()
+    plain.tie_weights()
+    left = [n for n, p in plain.named_parameters() if p.is_meta]
+    if unexpected or left:
+        raise RuntimeError(
+            f"ZeRO-3 consolidation: {len(unexpected)} gathered tensors fit no parameter, {len(left)} parameters "
+            f"were not gathered (first: {(unexpected or left)[0]!r})"
+        )
+    return plain

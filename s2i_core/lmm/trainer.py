@@ -48,8 +48,9 @@ def train(cfg: Any, output_dir: str, registry=None, model_and_tokenizer=None) ->
         if stage == 2:
             model = add_lora(model, adapter, cfg.stage2)
         summary["stages"][stage] = run_stage(stage, cfg, adapter, model, tokenizer, output_dir, env)
+    final = dist.consolidated(model, adapter, env)  # collective under ZeRO-3; None on ranks other than 0
     if env.rank == 0:
-        summary["model_dir"] = save_final(cfg, adapter, model, tokenizer, output_dir)
+        summary["model_dir"] = save_final(cfg, adapter, final, tokenizer, output_dir, dtype=env.dtype)
         plot_losses(output_dir, stages)
         with open(os.path.join(output_dir, "summary.json"), "w", encoding="utf-8") as fh:
             json.dump(summary, fh, indent=2)
@@ -70,15 +71,18 @@ def add_lora(model, adapter, stage_cfg):
 
 
 def set_trainable(model, adapter, groups: list[str], lora: bool) -> dict[str, int]:
-    """Freeze everything, then unfreeze the named groups (and LoRA weights); returns trainable counts."""
+    """Freeze everything, then unfreeze the named groups (and LoRA weights) except what the video path never
+    uses (`adapter.unused_on_video()`); returns trainable counts."""
     unknown = [g for g in groups if g not in GROUPS]
     if unknown:
         raise ConfigError(f"unknown parameter group(s) {unknown}; groups are {list(GROUPS)}")
     counts = {g: 0 for g in (*GROUPS, "lora")}
+    unused = adapter.unused_on_video()
     for name, param in model.named_parameters():
         is_lora = "lora_" in name
         group = "lora" if is_lora else adapter.group_of(name)
-        param.requires_grad = (is_lora and lora) or (group in groups)
+        idle = name.removeprefix("base_model.model.").startswith(unused) if unused else False
+        param.requires_grad = ((is_lora and lora) or (group in groups)) and not idle
         if param.requires_grad:
             counts[group] += param.numel()
     if not any(counts.values()):
@@ -112,6 +116,7 @@ def run_stage(stage: int, cfg, adapter, model, tokenizer, output_dir: str, env) 
     ckpt_dir = os.path.join(folder, "checkpoints")
     os.makedirs(ckpt_dir, exist_ok=True)
     counts = set_trainable(model, adapter, list(scfg.train), lora=stage == 2)
+    dist.master_weights(model, env)
     done_file = os.path.join(folder, "done.json")
     if os.path.exists(done_file):  # finished before a restart: restore its weights and move on
         ckpt.load_weights(model, os.path.join(folder, "trained.safetensors"))
@@ -146,7 +151,8 @@ def run_stage(stage: int, cfg, adapter, model, tokenizer, output_dir: str, env) 
         ckpt_dir, model, optimizer, scheduler, engine if env.deepspeed is not None else None
     )
     probe = make_batch(batch_indices(len(items), bs, 0, int(cfg.seed), stage))
-    loss_before = probe_loss(model, probe) if start == 0 else None
+    with dist.autocast(env):
+        loss_before = probe_loss(model, probe) if start == 0 else None
     if env.rank == 0:  # rows logged after the last checkpoint of a killed run are replayed: drop them
         _keep_until(os.path.join(folder, "metrics.jsonl"), start)
     dist.reset_peak_memory(env)
@@ -202,7 +208,8 @@ def run_stage(stage: int, cfg, adapter, model, tokenizer, output_dir: str, env) 
             if kill_at and step + 1 == kill_at:
                 os.kill(os.getpid(), 9)  # fault injection for the resume test: a real SIGKILL, no cleanup
     elapsed = time.perf_counter() - began
-    loss_after = probe_loss(model, probe)
+    with dist.autocast(env):
+        loss_after = probe_loss(model, probe)
     result = {
         "stage": stage,
         "steps": total,
@@ -215,8 +222,9 @@ def run_stage(stage: int, cfg, adapter, model, tokenizer, output_dir: str, env) 
         "tokens_per_s": round(tokens / elapsed, 2) if elapsed else None,
         "peak_memory_mb": dist.peak_memory_mb(env),
     }
+    trained = ckpt.trainable_state(model)  # every rank: a collective gather under ZeRO-3
     if env.rank == 0:
-        ckpt.save_weights(ckpt.trainable_state(model), os.path.join(folder, "trained.safetensors"))
+        ckpt.save_weights(trained, os.path.join(folder, "trained.safetensors"))
         with open(done_file, "w", encoding="utf-8") as fh:
             json.dump(result, fh, indent=2)
     return result
@@ -234,12 +242,15 @@ def probe_loss(model, batch) -> float:
     return round(value, 6)
 
 
-def save_final(cfg, adapter, model, tokenizer, output_dir: str) -> str:
-    """A standalone model folder: LoRA merged, tokenizer with chat template, and the adapter settings."""
+def save_final(cfg, adapter, model, tokenizer, output_dir: str, dtype=None) -> str:
+    """A standalone model folder: LoRA merged, tokenizer with chat template, and the adapter settings. The
+    weights are stored in `dtype` (the run's compute dtype), rounded once from the fp32 masters after merging."""
     import dataclasses
 
     folder = os.path.join(output_dir, "model")
     merged = model.merge_and_unload() if hasattr(model, "merge_and_unload") else model
+    if dtype is not None:
+        merged.to(dtype=dtype)
     merged.config.use_cache = True
     merged.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
