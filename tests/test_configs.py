@@ -24,6 +24,8 @@ EXPERIMENTS = sorted(p.name.removesuffix(".yaml") for p in (CONF / "experiment")
 
 
 def composed(command: str, overrides: list[str] = ()):
+    # the ConfigStore is process-global: other test modules register the groups of a smaller registry
+    register_configs(REGISTRY)
     GlobalHydra.instance().clear()
     with initialize_config_module(config_module="s2i_conf", version_base=None):
         return compose(config_name=command, overrides=list(overrides), return_hydra_config=False)
