@@ -119,7 +119,8 @@ def generate(cfg: DictConfig, output_dir: str | Path | None = None, *, progress:
     if cfg.get("report", True):
         from s2i_core.sig.report import write_report
 
-        write_report(out, root, records, manifest, int(cfg.get("report_examples", 6)))
+        write_report(out, root, records, manifest, errors, int(cfg.get("report_examples", 6)),
+                     int(cfg.get("report_thumbnails", 500)))
     # The manifest goes last: its presence means every other file of this run is complete.
     atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return manifest
