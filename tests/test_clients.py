@@ -101,7 +101,7 @@ def test_llama_factory_builds_the_tokens_our_trainer_builds(run, checkpoint, tmp
 
 
 def test_llama_factory_runs_one_sft_step_on_our_export(run, checkpoint, tmp_path):
-    config = tmp_path / "sft.json"
+    config = tmp_path / "sft.yaml"  # JSON is YAML; LLaMA-Factory 0.9.5 cannot read a .json config file
     config.write_text(json.dumps(_lf_args(checkpoint, run, tmp_path / "lora", logging_steps=1, save_steps=1)))
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "DISABLE_VERSION_CHECK": "1", "CUDA_VISIBLE_DEVICES": ""}
     cli = Path(sys.executable).with_name("llamafactory-cli")
