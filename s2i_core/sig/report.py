@@ -205,15 +205,23 @@ def _fmt(value) -> str:
 
 def print_summary(manifest: dict) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     c = manifest["counts"]
-    table = Table(title=f"s2i generate -> {manifest['output']}")
+    table = Table(title=escape(f"s2i generate -> {manifest['output']}: how well the levels keep the scores' order"),
+                  caption="SRCC/PLCC of levels 1-5 against the scores; n/a: every video got the same level, "
+                          "nothing to correlate")
     for col in ("key", "SRCC", "PLCC", "n"):
         table.add_column(col, justify="right")
     for key, f in manifest["fidelity"].items():
-        table.add_row(key, _fmt(f["srcc"]), _fmt(f["plcc"]), str(f["n"]))
+        table.add_row(key.replace("_", " "), _na(f["srcc"]), _na(f["plcc"]), str(f["n"]))
     console = Console()
     console.print(table)
-    console.print(f"{c['records']} records, {c['errors']} errors ({manifest['errors_by_kind'] or 'none'}), "
-                  f"{c['qa']} QA pairs, rewrites {manifest['rewrites']}")
+    console.print(escape(f"{c['records']} records, {c['errors']} errors ({manifest['errors_by_kind'] or 'none'}), "
+                         f"{c['qa']} QA pairs, rewrites {manifest['rewrites']}; report: "
+                         f"{Path(manifest['output']) / 'report.html'}"))
+
+
+def _na(value) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
