@@ -19,8 +19,8 @@ from s2i_core.sig.io import atomic_write_text
 from s2i_core.sig.report_page import CSS, LEVEL_COLOURS, SCRIPT
 
 KEYS = ["overall", *GROUPS, *(d.name for d in DIMENSIONS)]
-SETTINGS = ("scorers", "level_mapper", "template", "expanders", "rewriter", "writers", "executor", "balance",
-            "seed")  # the config nodes that decide what a run wrote
+# the config nodes that decide what a run writes (not where, nor how many workers: the same files either way)
+SETTINGS = ("scorers", "level_mapper", "template", "expanders", "rewriter", "writers", "balance", "seed")
 
 
 def nodes_of(record: dict) -> dict[str, dict]:
@@ -108,7 +108,7 @@ def _examples(records: list[dict], n: int) -> list[dict]:
 
 def _settings(manifest: dict) -> str:
     config = manifest.get("config") or {}
-    rows = [("input", manifest["input"]), ("output", manifest["output"])]
+    rows = [("input", manifest["input"])]
     for key in SETTINGS:
         if key in config:
             value = config[key]
