@@ -33,14 +33,15 @@ def test_building_the_package_prints_no_packaging_warnings(tmp_path):
                            "--no-build-isolation", "-w", str(tmp_path), str(REPO)],
                           capture_output=True, text=True, check=True)
     ours = [line.strip() for line in (proc.stdout + proc.stderr).splitlines()
-            if "BuildBackendWarning" in line or "SetuptoolsDeprecationWarning" in line or "absent from the" in line]
+            if any(w in line for w in ("BuildBackendWarning", "SetuptoolsDeprecationWarning", "absent from the"))]
     assert not ours, "\n".join(ours[:5])
     import zipfile
 
     (wheel,) = tmp_path.glob("*.whl")
     shipped = {n for n in zipfile.ZipFile(wheel).namelist() if n.endswith((".mp4", ".yaml", ".json"))
                and ".dist-info/" not in n}
-    data = [p for f in ("s2i_core/samples", "conf") for p in (REPO / f).rglob("*") if p.suffix in (".mp4", ".yaml", ".json")]
+    data = [p for f in ("s2i_core/samples", "conf") for p in (REPO / f).rglob("*")
+            if p.suffix in (".mp4", ".yaml", ".json")]
     assert len(shipped) == len(data), sorted(shipped)
 
 

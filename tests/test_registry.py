@@ -152,5 +152,6 @@ def test_two_selected_scorers_for_one_dimension_is_an_error_naming_both():
     with pytest.raises(ConfigError) as info:
         check_one_scorer_per_dimension(nodes, registry)
     message = str(info.value)
-    assert "'noise'" in message and "'grain'" in message and "grain_pkg" in message and "dimension 'noise'" in message
+    assert "'noise'" in message and "'grain'" in message and "grain_pkg" in message
+    assert "dimension 'noise'" in message
     check_one_scorer_per_dimension({k: v for k, v in nodes.items() if k != "noise"}, registry)  # one each: fine

@@ -94,7 +94,8 @@ def test_report_is_one_self_contained_file(run):
     assert [row["qa"] for row in data["rows"]] == [r["qa"] for r in records]
     assert "broken.mp4" in page and "not_a_video" in page  # errors with their reasons
     assert "exposure" in page and "level_mapper" in page  # the run's settings
-    assert page.count("id='dist-") == len({k for r in records for k in r["dimensions"]}) + 2  # + technical, overall
+    dimensions = {k for r in records for k in r["dimensions"]}
+    assert page.count("id='dist-") == len(dimensions) + 2  # + technical, overall
 
 
 @needs_chromium

@@ -47,10 +47,12 @@ def _bars_svg(values: list[int], colours: list[str], labels: list[str], title: s
     for i, (v, c) in enumerate(zip(values, colours)):
         h = (height - top - bottom) * v / peak
         y = height - bottom - h
-        parts.append(f"<rect x='{i * step + 1:.1f}' y='{y:.1f}' width='{step - 2:.1f}' height='{h:.1f}' fill='{c}'>"
+        parts.append(f"<rect x='{i * step + 1:.1f}' y='{y:.1f}' width='{step - 2:.1f}' height='{h:.1f}' "
+                     f"fill='{c}'>"
                      f"<title>{html.escape(labels[i])}: {v}</title></rect>")
         if v:
-            parts.append(f"<text x='{(i + .5) * step:.1f}' y='{y - 2:.1f}' font-size='8' text-anchor='middle'>{v}</text>")
+            parts.append(f"<text x='{(i + .5) * step:.1f}' y='{y - 2:.1f}' font-size='8' "
+                         f"text-anchor='middle'>{v}</text>")
     for i, label in enumerate(labels):
         if label:
             parts.append(f"<text x='{(i + .5) * step:.1f}' y='{height - 4}' font-size='8' "
@@ -82,8 +84,8 @@ def _frame_jpeg(path: Path, side: int) -> tuple[str, int, int] | None:
         frame = decoder.get_frame_at(meta_of(decoder, str(path)).frames // 2).data.numpy()
         scale = side / max(frame.shape[:2])
         if scale < 1:
-            frame = cv2.resize(frame, (max(1, round(frame.shape[1] * scale)), max(1, round(frame.shape[0] * scale))),
-                               interpolation=cv2.INTER_AREA)
+            size = (max(1, round(frame.shape[1] * scale)), max(1, round(frame.shape[0] * scale)))
+            frame = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
         ok, data = cv2.imencode(".jpg", cv2.cvtColor(frame, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 80])
         return (base64.b64encode(data.tobytes()).decode(), frame.shape[1], frame.shape[0]) if ok else None
     except Exception:  # noqa: BLE001 - a missing frame must not fail the report
@@ -141,7 +143,8 @@ def _table_data(records: list[dict], thumbs: dict[int, tuple[str, int, int]]) ->
                      "levels": {k: nodes[k]["level"] for k in KEYS if k in nodes},
                      "scores": {k: round(float(nodes[k]["score"]), 4) for k in KEYS if k in nodes},
                      "justification": r.get("justification", ""), "qa": r.get("qa", [])})
-    payload = {"keys": KEYS, "levels": list(LEVELS), "rows": rows, "thumbs": {str(i): t for i, t in thumbs.items()}}
+    payload = {"keys": KEYS, "levels": list(LEVELS), "rows": rows,
+               "thumbs": {str(i): t for i, t in thumbs.items()}}
     # `</` cannot end the script element early once escaped
     return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")).replace("</", "<\\/")
 
@@ -184,7 +187,8 @@ def write_report(out: Path, root: Path, records: list[dict], manifest: dict, err
     parts.append(f"<h2 id='h-errors'>Errors ({c['errors']})</h2>" + _errors(errors or []))
     parts.append("<h2 id='h-settings'>Settings</h2>" + _settings(manifest))
     parts.append("<h2 id='h-fidelity'>Mapping fidelity (levels 1-5 vs scores)</h2><table id='fidelity'><tr>"
-                 "<th>key</th><th>SRCC</th><th>PLCC</th><th>n</th>" + "".join(f"<th>{lv}</th>" for lv in LEVELS) + "</tr>")
+                 "<th>key</th><th>SRCC</th><th>PLCC</th><th>n</th>"
+                 + "".join(f"<th>{lv}</th>" for lv in LEVELS) + "</tr>")
     for key, f in manifest["fidelity"].items():
         cells = "".join(f"<td>{v}</td>" for v in counts.get(key, [0] * 5))
         parts.append(f"<tr><th>{e(key)}</th><td>{_fmt(f['srcc'])}</td><td>{_fmt(f['plcc'])}</td>"
@@ -209,7 +213,8 @@ def print_summary(manifest: dict) -> None:
     from rich.table import Table
 
     c = manifest["counts"]
-    table = Table(title=escape(f"s2i generate -> {manifest['output']}: how well the levels keep the scores' order"),
+    title = f"s2i generate -> {manifest['output']}: how well the levels keep the scores' order"
+    table = Table(title=escape(title),
                   caption="SRCC/PLCC of levels 1-5 against the scores; n/a: every video got the same level, "
                           "nothing to correlate")
     for col in ("key", "SRCC", "PLCC", "n"):
