@@ -79,26 +79,28 @@ def test_llama_factory_builds_the_tokens_our_trainer_builds(run, checkpoint, tmp
     from s2i_core.lmm.preprocess import sample_frames
     from s2i_core.lmm.testing import lmm_registry
 
-    model_args, data_args, training_args, _, _ = get_train_args(_lf_args(checkpoint, run, tmp_path / "lf"))
-    module = load_tokenizer(model_args)
-    template = get_template_and_fix_tokenizer(module["tokenizer"], data_args)
-    built = get_dataset(template, model_args, data_args, training_args, "sft", **module)["train_dataset"]
-    items = [json.loads(line) for line in (run / "instructions/stage2.jsonl").read_text().splitlines()]
-    assert len(built) == len(items)  # every item, its video found from the dataset folder as written
-
     adapter = lmm_registry().build("lmm_adapter", {"impl": "qwen2_vl", "model": str(checkpoint), "frames": FRAMES})
     _, tokenizer = adapter.load("cpu")
     pad = tokenizer.convert_tokens_to_ids("<|video_pad|>")
-    item = items[0]
-    ours = D.encode(adapter, tokenizer, D.to_messages(item["conversations"]),
-                    adapter.video_input(sample_frames(item["videos"][0], FRAMES), tokenizer))
-    theirs = built[0]
-    assert _collapse(theirs["input_ids"], pad) == _collapse(ours["input_ids"], pad), (
-        f"LLaMA-Factory: {tokenizer.decode(_collapse(theirs['input_ids'], pad))!r}\n"
-        f"ours:          {tokenizer.decode(_collapse(ours['input_ids'], pad))!r}")
-    # the same tokens are trained on: assistant tokens only, in both
-    answer = [t for t, label in zip(theirs["input_ids"], theirs["labels"]) if label != -100]
-    assert answer == [t for t, label in zip(ours["input_ids"], ours["labels"]) if label != -100]
+    for stage in ("stage1", "stage2"):
+        args = _lf_args(checkpoint, run, tmp_path / stage, dataset=f"s2i_{stage}")
+        model_args, data_args, training_args, _, _ = get_train_args(args)
+        module = load_tokenizer(model_args)
+        template = get_template_and_fix_tokenizer(module["tokenizer"], data_args)
+        built = get_dataset(template, model_args, data_args, training_args, "sft", **module)["train_dataset"]
+        items = [json.loads(line) for line in (run / f"instructions/{stage}.jsonl").read_text().splitlines()]
+        assert len(built) == len(items), stage  # every item, its video found from the dataset folder as written
+
+        item = items[0]
+        ours = D.encode(adapter, tokenizer, D.to_messages(item["conversations"]),
+                        adapter.video_input(sample_frames(item["videos"][0], FRAMES), tokenizer))
+        theirs = built[0]
+        assert _collapse(theirs["input_ids"], pad) == _collapse(ours["input_ids"], pad), (
+            f"{stage}\nLLaMA-Factory: {tokenizer.decode(_collapse(theirs['input_ids'], pad))!r}\n"
+            f"ours:          {tokenizer.decode(_collapse(ours['input_ids'], pad))!r}")
+        # the same tokens are trained on: assistant tokens only, in both
+        answer = [t for t, label in zip(theirs["input_ids"], theirs["labels"]) if label != -100]
+        assert answer == [t for t, label in zip(ours["input_ids"], ours["labels"]) if label != -100], stage
 
 
 def test_llama_factory_runs_one_sft_step_on_our_export(run, checkpoint, tmp_path):

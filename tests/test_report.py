@@ -47,10 +47,18 @@ window.addEventListener('load', () => {
     select.dispatchEvent(new Event('change'));
     out.filtered[level] = listAll().length;
   }
-  const pre = document.createElement('pre');
-  pre.id = 'probe';
-  pre.textContent = JSON.stringify(out);
-  document.body.appendChild(pre);
+  document.getElementById('f-level').value = '';
+  document.getElementById('f-level').dispatchEvent(new Event('change'));
+  document.querySelector('#videos tbody tr a').click();  // opens that video's justification and QA
+  setTimeout(() => {
+    out.detail = {video: document.querySelector('#videos tbody tr').dataset.video,
+                  text: document.getElementById('detail').innerText,
+                  qa: document.querySelectorAll('#detail dt').length};
+    const pre = document.createElement('pre');
+    pre.id = 'probe';
+    pre.textContent = JSON.stringify(out);
+    document.body.appendChild(pre);
+  }, 200);
 });
 """.replace("LEVELS", json.dumps(["bad", "poor", "fair", "good", "excellent"]))
 
@@ -112,6 +120,9 @@ def test_browser_draws_frames_at_their_aspect_ratio_and_lists_every_record(run, 
     assert sorted(seen["videos"]) == sorted(r["video"] for r in records)
     by_level = {lv: sum(r["overall"]["level"] == lv for r in records) for lv in seen["filtered"]}
     assert seen["filtered"] == by_level
+    opened = next(r for r in records if r["video"] == seen["detail"]["video"])
+    assert opened["justification"].split("\n")[0] in seen["detail"]["text"]
+    assert seen["detail"]["qa"] == len(opened["qa"]) > 0
 
 
 @needs_chromium
