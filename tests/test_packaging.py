@@ -45,6 +45,18 @@ def test_building_the_package_prints_no_packaging_warnings(tmp_path):
     assert len(shipped) == len(data), sorted(shipped)
 
 
+def test_editable_build_prints_only_what_setup_filters(tmp_path):
+    """The editable install of scripts/setup.sh: setuptools' own 'Editable installation' notice is the one
+    message setup.sh filters (it prints its own line instead); nothing else may appear."""
+    code = ("import sys; from setuptools import build_meta; "
+            "build_meta.build_editable(sys.argv[1])")
+    proc = subprocess.run([sys.executable, "-W", "ignore:Editable installation", "-c", code, str(tmp_path)],
+                          cwd=REPO, capture_output=True, text=True, check=True)
+    warnings = [line.strip() for line in proc.stderr.splitlines() if "Warning" in line]
+    assert not warnings, "\n".join(warnings[:5])
+    assert list(tmp_path.glob("*.whl"))
+
+
 @pytest.mark.slow
 def test_non_editable_install_runs_from_another_directory(tmp_path):
     target = tmp_path / "site"
