@@ -116,6 +116,29 @@ def test_llama_factory_runs_one_sft_step_on_our_export(run, checkpoint, tmp_path
     assert (tmp_path / "lora/adapter_model.safetensors").is_file()
 
 
+def test_llama_factory_stage1_recipe_trains_only_vision_tower_and_projector(run, checkpoint, tmp_path):
+    """docs/training.md's stage I: full tuning with freeze_language_model, the vision tower and projector free."""
+    from safetensors.torch import load_file
+
+    args = _lf_args(checkpoint, run, tmp_path / "stage1", dataset="s2i_stage1", finetuning_type="full",
+                    freeze_vision_tower=False, freeze_multi_modal_projector=False, freeze_language_model=True,
+                    learning_rate=1e-2, save_steps=1)
+    for key in ("lora_target", "lora_rank"):
+        args.pop(key)
+    config = tmp_path / "stage1.yaml"
+    config.write_text(json.dumps(args))
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "DISABLE_VERSION_CHECK": "1", "CUDA_VISIBLE_DEVICES": ""}
+    cli = Path(sys.executable).with_name("llamafactory-cli")
+    proc = subprocess.run([str(cli), "train", str(config)], capture_output=True, text=True, env=env, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    before = load_file(checkpoint / "model.safetensors")
+    after = load_file(tmp_path / "stage1/model.safetensors")
+    changed = {name for name, value in before.items() if not value.equal(after[name].to(value.dtype))}
+    assert any(".visual.merger." in n or n.startswith("visual.merger.") for n in changed), sorted(changed)[:5]
+    assert any(".visual.blocks." in n or n.startswith("visual.blocks.") for n in changed), sorted(changed)[:5]
+    assert not [n for n in changed if "visual" not in n], sorted(n for n in changed if "visual" not in n)[:5]
+
+
 def test_transformers_classes_open_the_saved_checkpoint(checkpoint):
     from transformers import AutoModelForImageTextToText, AutoProcessor
 
