@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install everything (scripts/setup.sh, and Chromium for the report test) and run the test suite. Extra arguments go to pytest.
+# Install everything (scripts/setup.sh, and Chromium for the report test) and run the test suite.
+# Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
