@@ -213,19 +213,16 @@ def print_summary(manifest: dict) -> None:
     from rich.table import Table
 
     c = manifest["counts"]
-    title = f"s2i generate -> {manifest['output']}: how well the levels keep the scores' order"
-    table = Table(title=escape(title),
-                  caption="SRCC/PLCC of levels 1-5 against the scores; n/a: every video got the same level, "
-                          "nothing to correlate")
+    table = Table(title="levels vs scores (SRCC, PLCC)", caption="n/a: all videos got one level")
     for col in ("key", "SRCC", "PLCC", "n"):
         table.add_column(col, justify="right")
     for key, f in manifest["fidelity"].items():
         table.add_row(key.replace("_", " "), _na(f["srcc"]), _na(f["plcc"]), str(f["n"]))
     console = Console()
     console.print(table)
-    console.print(escape(f"{c['records']} records, {c['errors']} errors ({manifest['errors_by_kind'] or 'none'}), "
-                         f"{c['qa']} QA pairs, rewrites {manifest['rewrites']}; report: "
-                         f"{Path(manifest['output']) / 'report.html'}"))
+    console.print(escape(f"s2i generate -> {manifest['output']}: {c['records']} records, {c['errors']} errors "
+                         f"({manifest['errors_by_kind'] or 'none'}), {c['qa']} QA pairs, rewrites "
+                         f"{manifest['rewrites']}; open {Path(manifest['output']) / 'report.html'}"))
 
 
 def _na(value) -> str:
