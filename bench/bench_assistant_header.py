@@ -33,9 +33,10 @@ def probabilities_after(scorer, videos, header: list[int]) -> list[list[float]]:
 
     rows = []
     for video in videos:
-        ids, _ = D.splice(header, [D.IGNORE] * len(header), scorer.adapter.marker_ids(scorer.tokenizer), video.tokens)
-        batch = D.collate(scorer.adapter, scorer.tokenizer, [{"input_ids": ids + scorer.prefix_ids, "video": video}],
-                          left_pad=True)
+        marker = scorer.adapter.marker_ids(scorer.tokenizer)
+        ids, _ = D.splice(header, [D.IGNORE] * len(header), marker, video.tokens)
+        example = {"input_ids": ids + scorer.prefix_ids, "video": video}
+        batch = D.collate(scorer.adapter, scorer.tokenizer, [example], left_pad=True)
         batch.pop("labels")
         with torch.no_grad():
             logits = scorer.model(**{k: v.to(scorer.device) for k, v in batch.items()}, logits_to_keep=1).logits
@@ -55,14 +56,16 @@ def main(argv: list[str]) -> int:
     generation = scorer.probabilities(argv[1:])
     trained = [dict(zip(LEVELS, p)) for p in probabilities_after(scorer, videos, training_header_ids(scorer))]
     score = lambda p: sum(w * p[lv] for w, lv in zip(LEVEL_WEIGHTS, LEVELS))  # noqa: E731
-    print(f"{'video':<40} {'score (generation prompt)':>26} {'score (training header)':>24} {'max |dp|':>9} same top")
+    print(f"{'video':<40} {'score (generation prompt)':>26} {'score (training header)':>24} {'max |dp|':>9} "
+          "same top")
     deltas, agree = [], 0
     for path, g, t in zip(argv[1:], generation, trained):
         dp = max(abs(g[lv] - t[lv]) for lv in LEVELS)
         same = max(g, key=g.get) == max(t, key=t.get)
         deltas.append(abs(score(g) - score(t)))
         agree += same
-        print(f"{'/'.join(Path(path).parts[-2:]):<40} {score(g):>26.3f} {score(t):>24.3f} {dp:>9.3f} {'yes' if same else 'no'}")
+        name = "/".join(Path(path).parts[-2:])
+        print(f"{name:<40} {score(g):>26.3f} {score(t):>24.3f} {dp:>9.3f} {'yes' if same else 'no'}")
     print(f"mean |score difference| {sum(deltas) / len(deltas):.3f}, max {max(deltas):.3f}; "
           f"most likely level the same for {agree}/{len(deltas)} clips")
     return 0

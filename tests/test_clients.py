@@ -157,8 +157,8 @@ def test_transformers_classes_open_our_tuned_model(run, tmp_path):
     model_dir = out / "model"
     processor_files = ("processor_config.json", "preprocessor_config.json", "video_preprocessor_config.json")
     if not any((model_dir / n).is_file() for n in processor_files):
-        pytest.skip(f"the tuned model/ folder holds no processor file ({', '.join(processor_files)}): it is not yet "
-                    f"a complete transformers checkpoint; the export that writes them is still to come")
+        pytest.skip(f"the tuned model/ folder holds no processor file ({', '.join(processor_files)}): it is not "
+                    "yet a complete transformers checkpoint; the export that writes them is still to come")
     from transformers import AutoModelForImageTextToText, AutoProcessor
 
     processor = AutoProcessor.from_pretrained(model_dir)
