@@ -79,3 +79,19 @@ def score_clip(scorers: Iterable[Scorer], clip) -> dict[str, DimensionScore]:
                               f"{type(exc).__name__}: {exc}") from exc
         out[scorer.dimension] = result
     return out
+
+
+def check_one_scorer_per_dimension(scorer_nodes: dict[str, dict], registry) -> None:
+    """Two selected scorers for one dimension would silently overwrite each other's score: refuse, naming both."""
+    from s2i_core.errors import ConfigError
+
+    claims: dict[str, list[str]] = {}
+    for node in scorer_nodes.values():
+        dimension = registry.get("scorer", node["impl"]).dimension or node.get("dimension")
+        claims.setdefault(str(dimension), []).append(node["impl"])
+    for dimension, names in claims.items():
+        if len(names) > 1:
+            entries = registry.entries("scorer")
+            who = " and ".join(f"{n!r} (from {entries[n].provider})" for n in names)
+            raise ConfigError(f"scorers {who} both score the dimension {dimension!r}; keep one: drop the other "
+                              f"with ~scorers.{names[0]} or list the scorers you want")

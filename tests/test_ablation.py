@@ -149,3 +149,12 @@ def test_summary_lists_a_job_that_wrote_no_metrics(tmp_path):
         ("full", "ok", "experiment=full"), ("1", "no metrics.json", "experiment=no_cot")]
     assert rows[0]["srcc"] == 0.5 and rows[1]["srcc"] != rows[1]["srcc"]  # NaN, not a made-up number
     assert "| 1 | no metrics.json | experiment=no_cot |" in summary.markdown(rows)
+
+
+def test_summary_terminal_table_keeps_square_brackets(capsys):
+    from s2i_core.bench.summary import COLUMNS, print_table
+
+    row = dict.fromkeys(COLUMNS, None) | {"job": "0", "status": "done", "overrides": "scorers=[exposure] seed=1"}
+    print_table([row], title="runs/[abl]")
+    shown = capsys.readouterr().out
+    assert "scorers=[exposure]" in shown and "runs/[abl]" in shown

@@ -104,15 +104,19 @@ def test_every_good_video_has_a_valid_record_and_every_broken_one_an_error(datas
     assert "Mapping fidelity" in report and "<svg" in report and "data:image/jpeg;base64," in report
 
 
-def test_instruction_files_follow_the_trainer_interface(reference):
+def test_instruction_files_follow_the_trainer_interface(dataset, reference):
     out, _ = reference
     records = {r["video"]: r for r in read_jsonl(out / "records.jsonl")}
     stage1 = read_jsonl(out / "instructions/stage1.jsonl")
     stage2 = read_jsonl(out / "instructions/stage2.jsonl")
     for item in stage1 + stage2:
         assert set(item) >= {"id", "video", "conversations"} and item["video"] in records
+        # what LLaMA-Factory and `datasets` open: absolute, so it resolves from the dataset folder as written
+        (path,) = item["videos"]
+        assert os.path.isabs(path) and Path(path).is_file() and Path(path) == dataset.resolve() / item["video"]
         human, gpt = item["conversations"]
-        assert human["from"] == "human" and human["value"].startswith("<video>\n")
+        # the Qwen-VL templates write the question right after the video (`<|vision_end|>How is ...`)
+        assert human["from"] == "human" and human["value"].startswith("<video>") and human["value"][7] != "\n"
         assert gpt["from"] == "gpt" and gpt["value"]
     assert len({i["id"] for i in stage1 + stage2}) == len(stage1) + len(stage2)
     for r in records.values():

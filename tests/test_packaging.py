@@ -16,16 +16,45 @@ PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
 INSTALLED_AS = {"s2i_core": "s2i_core", "plugins": "s2i_plugins", "conf": "s2i_conf"}
 
 
-def test_package_list_covers_every_python_folder():
+def test_package_list_covers_every_python_and_data_folder():
     declared = set(PYPROJECT["tool"]["setuptools"]["packages"])
     on_disk = set()
     for folder, name in INSTALLED_AS.items():
-        for init in (REPO / folder).rglob("__init__.py"):
-            if "__pycache__" in init.parts:
+        for path in (REPO / folder).rglob("*"):
+            if not path.is_file() or "__pycache__" in path.parts or path.suffix == ".pyc":
                 continue
-            rel = init.parent.relative_to(REPO / folder).parts
+            rel = path.parent.relative_to(REPO / folder).parts
             on_disk.add(".".join((name, *rel)))
     assert on_disk == declared, f"missing: {sorted(on_disk - declared)}; stale: {sorted(declared - on_disk)}"
+
+
+def test_building_the_package_prints_no_packaging_warnings(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "-v", "--disable-pip-version-check", "--no-deps",
+                           "--no-build-isolation", "-w", str(tmp_path), str(REPO)],
+                          capture_output=True, text=True, check=True)
+    ours = [line.strip() for line in (proc.stdout + proc.stderr).splitlines()
+            if any(w in line for w in ("BuildBackendWarning", "SetuptoolsDeprecationWarning", "absent from the"))]
+    assert not ours, "\n".join(ours[:5])
+    import zipfile
+
+    (wheel,) = tmp_path.glob("*.whl")
+    shipped = {n for n in zipfile.ZipFile(wheel).namelist() if n.endswith((".mp4", ".yaml", ".json"))
+               and ".dist-info/" not in n}
+    data = [p for f in ("s2i_core/samples", "conf") for p in (REPO / f).rglob("*")
+            if p.suffix in (".mp4", ".yaml", ".json")]
+    assert len(shipped) == len(data), sorted(shipped)
+
+
+def test_editable_build_prints_only_what_setup_filters(tmp_path):
+    """The editable install of scripts/setup.sh: setuptools' own 'Editable installation' notice is the one
+    message setup.sh filters (it prints its own line instead); nothing else may appear."""
+    code = ("import sys; from setuptools import build_meta; "
+            "build_meta.build_editable(sys.argv[1])")
+    proc = subprocess.run([sys.executable, "-W", "ignore:Editable installation", "-c", code, str(tmp_path)],
+                          cwd=REPO, capture_output=True, text=True, check=True)
+    warnings = [line.strip() for line in proc.stderr.splitlines() if "Warning" in line]
+    assert not warnings, "\n".join(warnings[:5])
+    assert list(tmp_path.glob("*.whl"))
 
 
 @pytest.mark.slow

@@ -142,3 +142,16 @@ def test_broken_third_party_plugin_is_warned_skipped_and_fails_only_when_selecte
     selected = run_s2i("generate", "scorers=[broken_scorer]", f"output={tmp_path / 'out'}", env=env)
     assert selected.returncode == 2
     assert "unknown scorer 'broken_scorer'" in selected.stderr and "a_module_that_does_not_exist" in selected.stderr
+
+
+def test_two_selected_scorers_for_one_dimension_is_an_error_naming_both():
+    from s2i_core.scoring import check_one_scorer_per_dimension
+
+    registry = load_registry(extra=[("grain_pkg", scorer_plugin("grain"))])
+    nodes = {"noise": {"impl": "noise"}, "grain": {"impl": "grain"}, "sharpness": {"impl": "sharpness"}}
+    with pytest.raises(ConfigError) as info:
+        check_one_scorer_per_dimension(nodes, registry)
+    message = str(info.value)
+    assert "'noise'" in message and "'grain'" in message and "grain_pkg" in message
+    assert "dimension 'noise'" in message
+    check_one_scorer_per_dimension({k: v for k, v in nodes.items() if k != "noise"}, registry)  # one each: fine

@@ -277,3 +277,18 @@ def test_template_rewriter_level_drift_is_caught_by_the_preserve_check(registry,
     off = {**checked, "preserve_check": False}
     texts, stats = rewrite_all(registry.build("rewriter", off), items, tmp_path / "b.jsonl", off)
     assert stats["unchecked"] == 40 and sum(level_words(t) != level_words(text) for t in texts.values()) > 30
+
+
+def test_sharegpt_items_place_the_question_as_each_family_template_does(tmp_path):
+    from s2i_plugins.templates.writers import ShareGpt, ShareGptConfig
+
+    record = {"video": "a/clip.mp4", "dimensions": {"noise": {"level": "good"}}, "overall": {"level": "fair"},
+              "justification": "Fine.", "qa": [{"type": "yes_no", "question": "Noisy?", "answer": "No."}]}
+    for newline, expected in ((False, "<video>How is the overall"), (True, "<video>\nHow is the overall")):
+        out = tmp_path / str(newline)
+        ShareGpt(ShareGptConfig(newline_after_video=newline)).write([record], out, {"seed": 0, "input": "/data/in"})
+        items = [json.loads(line) for line in (out / "instructions/stage1.jsonl").read_text().splitlines()]
+        assert items[-1]["conversations"][0]["value"].startswith(expected)
+        assert all(i["videos"] == ["/data/in/a/clip.mp4"] and i["video"] == "a/clip.mp4" for i in items)
+        info = json.loads((out / "instructions/dataset_info.json").read_text())
+        assert all("media_dir" not in entry for entry in info.values())

@@ -3,14 +3,19 @@
 `sharegpt` writes `instructions/stage1.jsonl` (one item per video x dimension, plus an overall item: the
 "dimension -> level" items of progressive tuning stage I), `instructions/stage2.jsonl` (justification + QA
 items, stage II) and `instructions/dataset_info.json` (LLaMA-Factory, sharegpt formatting, videos column).
-Each line: {"id", "video" (relative to input), "videos": [same], "conversations": [{"from": "human",
-"value": "<video>\\n..."}, {"from": "gpt", "value": "..."}]}. `parquet` writes `records.parquet`, one flat row
-per record (dimension scores/levels as columns, QA as JSON text).
+Each line: {"id", "video" (relative to input, as in records.jsonl), "videos": [absolute path], "conversations":
+[{"from": "human", "value": "<video>..."}, {"from": "gpt", "value": "..."}]}. `videos` is absolute so that
+LLaMA-Factory, `datasets` and any other reader open the file from the dataset folder as written, whatever its
+`media_dir` or working directory. The question follows `<video>` directly, as the Qwen-VL templates write a
+video item (`<|vision_end|>How is ...`); `newline_after_video=true` writes `<video>\\n...` for the LLaVA and
+InternVL templates, which put a newline there. `parquet` writes `records.parquet`, one flat row per record
+(dimension scores/levels as columns, QA as JSON text).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,31 +47,41 @@ def stage1_answer(key: str, level: str) -> str:
     return f"The {subject} of this video is {level}."
 
 
-def _item(item_id: str, video: str, question: str, answer: str) -> dict:
-    return {"id": item_id, "video": video, "videos": [video],
-            "conversations": [{"from": "human", "value": f"<video>\n{question}"},
-                              {"from": "gpt", "value": answer}]}
+@dataclass(frozen=True)
+class Layout:
+    """Where the items' videos live and how the question follows the video tag."""
+
+    input: str  # absolute folder the records' `video` paths are relative to
+    newline_after_video: bool = False
+
+    def item(self, item_id: str, video: str, question: str, answer: str) -> dict:
+        tag = "<video>\n" if self.newline_after_video else "<video>"
+        return {"id": item_id, "video": video, "videos": [os.path.join(self.input, video)],
+                "conversations": [{"from": "human", "value": tag + question}, {"from": "gpt", "value": answer}]}
 
 
-def stage1_items(record: dict) -> list[dict]:
+def stage1_items(record: dict, layout: Layout) -> list[dict]:
     video = record["video"]
     keys = [d.name for d in DIMENSIONS if d.name in record["dimensions"]]
-    items = [_item(f"{video}#s1:{k}", video, stage1_question(k), stage1_answer(k, record["dimensions"][k]["level"]))
-             for k in keys]
-    items.append(_item(f"{video}#s1:overall", video, stage1_question("overall"),
-                       stage1_answer("overall", record["overall"]["level"])))
+    items = [layout.item(f"{video}#s1:{k}", video, stage1_question(k),
+                         stage1_answer(k, record["dimensions"][k]["level"])) for k in keys]
+    items.append(layout.item(f"{video}#s1:overall", video, stage1_question("overall"),
+                             stage1_answer("overall", record["overall"]["level"])))
     return items
 
 
-def stage2_items(record: dict, seed: int) -> list[dict]:
+def stage2_items(record: dict, seed: int, layout: Layout) -> list[dict]:
     video = record["video"]
     rng = random.Random(f"{seed}:{video}:ask")
-    items = [_item(f"{video}#s2:justification", video, rng.choice(ASK_JUSTIFY), record["justification"])]
-    items += [_item(f"{video}#s2:qa{i}", video, qa["question"], qa["answer"]) for i, qa in enumerate(record["qa"])]
+    items = [layout.item(f"{video}#s2:justification", video, rng.choice(ASK_JUSTIFY), record["justification"])]
+    items += [layout.item(f"{video}#s2:qa{i}", video, qa["question"], qa["answer"])
+              for i, qa in enumerate(record["qa"])]
     return items
 
 
 def dataset_info(prefix: str) -> dict:
+    """No `media_dir` needed: the `videos` paths are absolute."""
+
     def entry(file_name: str) -> dict:
         return {"file_name": file_name, "formatting": "sharegpt",
                 "columns": {"messages": "conversations", "videos": "videos"},
@@ -79,6 +94,9 @@ def dataset_info(prefix: str) -> dict:
 class ShareGptConfig:
     folder: str = "instructions"
     dataset_prefix: str = "s2i"  # LLaMA-Factory dataset names: <prefix>_stage1, <prefix>_stage2
+    # false: `<video>How is ...` (Qwen2-VL, Qwen2.5-VL, Qwen3-VL templates); true: `<video>\nHow is ...`
+    # (LLaVA-OneVision, LLaVA-NeXT-Video, InternVL templates). Our trainer reads either.
+    newline_after_video: bool = False
 
 
 class ShareGpt:
@@ -87,8 +105,10 @@ class ShareGpt:
 
     def write(self, records: list[dict], out: Path, context: dict) -> list[str]:
         folder = Path(out) / self.cfg.folder
-        atomic_write_jsonl(folder / "stage1.jsonl", (i for r in records for i in stage1_items(r)))
-        atomic_write_jsonl(folder / "stage2.jsonl", (i for r in records for i in stage2_items(r, context["seed"])))
+        layout = Layout(str(Path(context["input"]).resolve()), self.cfg.newline_after_video)
+        atomic_write_jsonl(folder / "stage1.jsonl", (i for r in records for i in stage1_items(r, layout)))
+        atomic_write_jsonl(folder / "stage2.jsonl",
+                           (i for r in records for i in stage2_items(r, context["seed"], layout)))
         info = dataset_info(self.cfg.dataset_prefix)
         atomic_write_text(folder / "dataset_info.json", json.dumps(info, indent=2, sort_keys=True) + "\n")
         return [f"{self.cfg.folder}/{n}" for n in ("stage1.jsonl", "stage2.jsonl", "dataset_info.json")]

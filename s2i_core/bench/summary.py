@@ -129,11 +129,12 @@ def write(rows: list[dict], out: Path, *, title: str = "") -> list[Path]:
 
 def print_table(rows: list[dict], title: str = "", columns: tuple[str, ...] = COLUMNS) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=title or None)
+    table = Table(title=escape(title) if title else None)
     for col in columns:
         table.add_column(col, justify="left" if col in ("job", "status", "overrides") else "right")
-    for r in rows:
-        table.add_row(*(_fmt(r[c]) for c in columns))
+    for r in rows:  # escaped: rich would read `scorers=[exposure]` as markup and drop the brackets
+        table.add_row(*(escape(_fmt(r[c])) for c in columns))
     Console(width=max(Console().width, 140)).print(table)

@@ -194,9 +194,12 @@ def run_assess(cfg) -> int:
 
     console = Console()
     probs = "  ".join(f"{k} {v:.2f}" for k, v in record["probabilities"].items())
+    # The score is the expected value over the five level probabilities (Q-Align), the level the most likely
+    # word: they can disagree (0.47 is "fair" on the scale, yet "bad" may be the likeliest word), so say which.
     console.print(
-        f"[bold]{record['video']}[/]  overall {record['overall']['score']:.3f} "
-        f"({record['overall']['level']})   {probs}",
+        f"[bold]{record['video']}[/]  overall score {record['overall']['score']:.3f} (probability-weighted "
+        f"mean of the levels, bad=0 ... excellent=1); most likely level: {record['overall']['level']}\n"
+        f"  level probabilities: {probs}",
         highlight=False,
     )
     console.print(Panel(record["justification"] or "(empty)", title=f"justification — {cfg.model}", expand=False))

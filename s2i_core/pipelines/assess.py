@@ -27,6 +27,9 @@ def assess(cfg: DictConfig) -> dict:
     scorer_nodes = {name: OmegaConf.to_container(node, resolve=True) for name, node in (cfg.scorers or {}).items()}
     if not scorer_nodes:
         raise ConfigError("no scorers selected: use scorers=default or scorers=[name,...]")
+    from s2i_core.scoring import check_one_scorer_per_dimension
+
+    check_one_scorer_per_dimension(scorer_nodes, registry)
     row = score_item((str(path), path.name, json.dumps(scorer_nodes, sort_keys=True)))
     if not row["ok"]:
         return {"video": str(path), "error": row["error"], "message": row["message"]}

@@ -21,6 +21,7 @@ from s2i_core.hydra_bridge import job_output_dir
 from s2i_core.registry import load_registry
 from s2i_core.sig import derive, select
 from s2i_core.sig.aggregation import Aggregation
+from s2i_core.scoring import check_one_scorer_per_dimension
 from s2i_core.sig.calibration import check_scorers
 from s2i_core.sig.fidelity import mapping_fidelity
 from s2i_core.sig.io import Journal, atomic_write_text, remove_stale_temps
@@ -46,6 +47,7 @@ def generate(cfg: DictConfig, output_dir: str | Path | None = None, *, progress:
         raise ConfigError("no scorers selected: use scorers=default or scorers=[name,...]")
     for node in scorer_nodes.values():
         registry.get("scorer", node["impl"])  # unknown names fail here, not in every worker
+    check_one_scorer_per_dimension(scorer_nodes, registry)
     # A missing or corrupt aggregation.from_file, or a fit made for other dimensions, fails before any scoring.
     aggregation = Aggregation.from_config(cfg.get("aggregation"))
     for warning in check_scorers(aggregation, cfg.get("aggregation"), scorer_nodes, registry):
@@ -121,7 +123,8 @@ def generate(cfg: DictConfig, output_dir: str | Path | None = None, *, progress:
     if cfg.get("report", True):
         from s2i_core.sig.report import write_report
 
-        write_report(out, root, records, manifest, int(cfg.get("report_examples", 6)))
+        write_report(out, root, records, manifest, errors, int(cfg.get("report_examples", 6)),
+                     int(cfg.get("report_thumbnails", 500)))
     # The manifest goes last: its presence means every other file of this run is complete.
     atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return manifest
