@@ -17,7 +17,10 @@ from typing import Any
 from s2i_core.errors import ConfigError
 from s2i_core.lmm import checkpoint as ckpt
 from s2i_core.lmm import data as D
+from s2i_core.lmm import fingerprint as fp
+from s2i_core.lmm import loader as L
 from s2i_core.lmm.adapter import GROUPS
+from s2i_core.sig.io import atomic_write_text
 
 
 def train(cfg: Any, output_dir: str, registry=None, model_and_tokenizer=None) -> dict:
@@ -44,16 +47,69 @@ def train(cfg: Any, output_dir: str, registry=None, model_and_tokenizer=None) ->
     stages = [s for s in (1, 2) if cfg[f"stage{s}"].enabled]
     if not stages:
         raise ConfigError("both stage1.enabled and stage2.enabled are false: nothing to train")
+    fingerprints = check_resume(cfg, output_dir, stages, env)
     for stage in stages:
         if stage == 2:
             model = add_lora(model, adapter, cfg.stage2)
-        summary["stages"][stage] = run_stage(stage, cfg, adapter, model, tokenizer, output_dir, env)
+        summary["stages"][stage] = run_stage(
+            stage, cfg, adapter, model, tokenizer, output_dir, env, fingerprints[stage]
+        )
     if env.rank == 0:
         summary["model_dir"] = save_final(cfg, adapter, model, tokenizer, output_dir)
         plot_losses(output_dir, stages)
-        with open(os.path.join(output_dir, "summary.json"), "w", encoding="utf-8") as fh:
-            json.dump(summary, fh, indent=2)
+        atomic_write_text(os.path.join(output_dir, "summary.json"), json.dumps(summary, indent=2))
     return summary
+
+
+def check_resume(cfg, output_dir: str, stages: list[int], env) -> dict[int, dict]:
+    """Fingerprint every enabled stage and compare it with what `output_dir` already holds, before anything
+    runs: a stage left by another config or other data is refused (`resume=auto`) or discarded
+    (`resume=fresh`, with the final model and summary that came from it)."""
+    import shutil
+
+    mode = str(cfg.get("resume", "auto"))
+    if mode not in ("auto", "fresh"):
+        raise ConfigError(f"resume must be auto or fresh, got {mode!r}")
+    fingerprints: dict[int, dict] = {}
+    previous = None
+    for stage in (1, 2):
+        if stage not in stages:
+            continue
+        items = D.load_items(str(cfg.data), stage, float(cfg.data_fraction))
+        fingerprints[stage] = previous = fp.stage_fingerprint(cfg, stage, items, previous)
+    if mode == "fresh":
+        if env.rank == 0:
+            for name in ("stage1", "stage2", "model", "summary.json", "loss.png"):
+                path = os.path.join(output_dir, name)
+                shutil.rmtree(path) if os.path.isdir(path) else os.path.exists(path) and os.remove(path)
+        _barrier(env)
+        return fingerprints
+    for stage, current in fingerprints.items():
+        saved, where = saved_fingerprint(os.path.join(output_dir, f"stage{stage}"))
+        if where:
+            fp.check(saved, current, where)
+    return fingerprints
+
+
+def saved_fingerprint(folder: str) -> tuple[dict | None, str]:
+    """(fingerprint, file it came from) of a stage folder's finished result or newest checkpoint."""
+    done = os.path.join(folder, "done.json")
+    if os.path.exists(done):
+        with open(done, encoding="utf-8") as fh:
+            return json.load(fh).get("fingerprint"), done
+    steps = ckpt.list_checkpoints(os.path.join(folder, "checkpoints"))
+    if steps:
+        meta = os.path.join(folder, "checkpoints", f"step_{steps[-1]:07d}", "meta.json")
+        with open(meta, encoding="utf-8") as fh:
+            return json.load(fh).get("fingerprint"), meta
+    return None, ""
+
+
+def _barrier(env) -> None:
+    import torch
+
+    if env.world > 1 and torch.distributed.is_initialized():
+        torch.distributed.barrier()
 
 
 def add_lora(model, adapter, stage_cfg):
@@ -102,7 +158,9 @@ def batch_indices(
     return chunk[rank::world] or chunk[:1]
 
 
-def run_stage(stage: int, cfg, adapter, model, tokenizer, output_dir: str, env) -> dict:
+def run_stage(
+    stage: int, cfg, adapter, model, tokenizer, output_dir: str, env, fingerprint: dict | None = None
+) -> dict:
     import torch
 
     from s2i_core.lmm import distributed as dist
@@ -112,29 +170,20 @@ def run_stage(stage: int, cfg, adapter, model, tokenizer, output_dir: str, env) 
     ckpt_dir = os.path.join(folder, "checkpoints")
     os.makedirs(ckpt_dir, exist_ok=True)
     counts = set_trainable(model, adapter, list(scfg.train), lora=stage == 2)
+    items = D.load_items(str(cfg.data), stage, float(cfg.data_fraction))
+    fingerprint = fingerprint or fp.stage_fingerprint(cfg, stage, items, None)
+    saved, where = saved_fingerprint(folder)
+    if where:  # never resume from, or skip to, the state of another run
+        fp.check(saved, fingerprint, where)
     done_file = os.path.join(folder, "done.json")
     if os.path.exists(done_file):  # finished before a restart: restore its weights and move on
         ckpt.load_weights(model, os.path.join(folder, "trained.safetensors"))
         with open(done_file, encoding="utf-8") as fh:
             return json.load(fh)
 
-    items = D.load_items(str(cfg.data), stage, float(cfg.data_fraction))
-    cache = D.VideoCache(adapter, tokenizer)
+    dataset = L.Instructions(items, adapter, tokenizer, int(cfg.max_length))
+    collate = L.Collate(adapter, tokenizer)
     bs, accum = int(cfg.batch_size), int(cfg.grad_accum)
-
-    def make_batch(indices: list[int]) -> dict:
-        examples = [
-            D.encode(
-                adapter,
-                tokenizer,
-                D.to_messages(items[i].conversations),
-                cache.get(items[i].video),
-                int(cfg.max_length),
-            )
-            for i in indices
-        ]
-        return {k: v.to(env.device) for k, v in D.collate(adapter, tokenizer, examples).items()}
-
     per_epoch = math.ceil(len(items) / (bs * env.world))
     total = int(scfg.max_steps) or max(1, int(scfg.epochs) * per_epoch // accum)
     params = [p for p in model.parameters() if p.requires_grad]
@@ -145,12 +194,19 @@ def run_stage(stage: int, cfg, adapter, model, tokenizer, output_dir: str, env) 
     start = ckpt.load_checkpoint(
         ckpt_dir, model, optimizer, scheduler, engine if env.deepspeed is not None else None
     )
-    probe = make_batch(batch_indices(len(items), bs, 0, int(cfg.seed), stage))
+    probe, _ = collate([dataset[i] for i in batch_indices(len(items), bs, 0, int(cfg.seed), stage)])
+    if probe is None:
+        raise ConfigError(f"stage {stage}: every item of the first batch is dropped by max_length")
+    probe = L.to_device(probe, env.device)
     loss_before = probe_loss(model, probe) if start == 0 else None
     if env.rank == 0:  # rows logged after the last checkpoint of a killed run are replayed: drop them
         _keep_until(os.path.join(folder, "metrics.jsonl"), start)
+    batches = L.plan(len(items), bs, int(cfg.seed), stage, start * accum, total * accum, env.rank, env.world)
+    loader = iter(L.make_loader(dataset, batches, L.LoaderConfig(**cfg.get("loader", {})), env.device))
     dist.reset_peak_memory(env)
-    tokens = 0
+    tokens, waited = 0, 0.0
+    data = {k: 0 for k in L.COUNTS}
+    reasons: set[str] = set()
     began = time.perf_counter()
     kill_at = int(cfg.debug.kill_at_step) if int(cfg.debug.get("kill_stage", 2)) == stage else 0
     model.train()
@@ -158,17 +214,25 @@ def run_stage(stage: int, cfg, adapter, model, tokenizer, output_dir: str, env) 
         for step in range(start, total):
             tick = time.perf_counter()
             step_loss, batch_ids = 0.0, []
-            for micro in range(accum):
-                indices = batch_indices(
-                    len(items), bs, step * accum + micro, int(cfg.seed), stage, env.rank, env.world
-                )
-                batch = make_batch(indices)
+            for _ in range(accum):
+                wait = time.perf_counter()
+                batch, got = next(loader)
+                waited += time.perf_counter() - wait
+                for key in L.COUNTS:
+                    data[key] += got[key]
+                reasons.update(got["reasons"])
+                if batch is None:
+                    raise ConfigError(
+                        f"stage {stage}, step {step + 1}: every item of the batch was dropped "
+                        f"({'; '.join(got['reasons'])}); raise max_length or set lmm.max_video_tokens"
+                    )
+                batch = L.to_device(batch, env.device)
                 with dist.autocast(env):
                     loss = engine(**batch).loss
                 dist.backward(engine, loss, env, accum)
                 step_loss += float(loss.detach()) / accum
                 tokens += int(batch["attention_mask"].sum())
-                batch_ids += [items[i].id for i in indices]
+                batch_ids += got["ids"]
             dist.step(engine, optimizer, params, float(cfg.max_grad_norm), env)
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
@@ -194,7 +258,7 @@ def run_stage(stage: int, cfg, adapter, model, tokenizer, output_dir: str, env) 
                     model,
                     optimizer,
                     scheduler,
-                    {"stage": stage, "total": total},
+                    {"stage": stage, "total": total, "fingerprint": fingerprint},
                     keep=int(cfg.keep_checkpoints),
                     engine=engine if env.deepspeed is not None else None,
                 )
@@ -213,12 +277,15 @@ def run_stage(stage: int, cfg, adapter, model, tokenizer, output_dir: str, env) 
         "loss_after": loss_after,
         "seconds": round(elapsed, 3),
         "tokens_per_s": round(tokens / elapsed, 2) if elapsed else None,
+        "data_wait_s": round(waited, 3),
+        "data_share": round(waited / elapsed, 4) if elapsed else None,
+        "data": data | {"reasons": sorted(reasons)},
         "peak_memory_mb": dist.peak_memory_mb(env),
+        "fingerprint": fingerprint,
     }
     if env.rank == 0:
         ckpt.save_weights(ckpt.trainable_state(model), os.path.join(folder, "trained.safetensors"))
-        with open(done_file, "w", encoding="utf-8") as fh:
-            json.dump(result, fh, indent=2)
+        atomic_write_text(done_file, json.dumps(result, indent=2))
     return result
 
 
@@ -235,21 +302,27 @@ def probe_loss(model, batch) -> float:
 
 
 def save_final(cfg, adapter, model, tokenizer, output_dir: str) -> str:
-    """A standalone model folder: LoRA merged, tokenizer with chat template, and the adapter settings."""
+    """A standalone model folder: LoRA merged (and saved on its own in PEFT format), tokenizer, chat
+    template, processor files and the adapter settings (s2i_core/lmm/export.py)."""
     import dataclasses
 
+    from s2i_core.lmm import export
+
     folder = os.path.join(output_dir, "model")
+    export.save_adapter(model, folder, adapter.config.model)
     merged = model.merge_and_unload() if hasattr(model, "merge_and_unload") else model
     merged.config.use_cache = True
     merged.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
+    export.save_processor_files(adapter, tokenizer, folder)
+    # trust_remote_code is never written: a folder must not be able to turn on running its own code
     settings = dataclasses.asdict(adapter.config) | {"impl": adapter.family, "model": folder, "tiny": False}
+    settings.pop("trust_remote_code", None)
     if cfg.get("score"):
         from omegaconf import OmegaConf
 
         settings["score"] = OmegaConf.to_container(cfg.score, resolve=True)
-    with open(os.path.join(folder, "s2i_lmm.json"), "w", encoding="utf-8") as fh:
-        json.dump(settings, fh, indent=2)
+    atomic_write_text(os.path.join(folder, "s2i_lmm.json"), json.dumps(settings, indent=2))
     return folder
 
 
@@ -279,19 +352,29 @@ def _lr_factor(step: int, warmup: int, total: int) -> float:
 def _append(path: str, row: dict) -> None:
     with open(path, "a", encoding="utf-8") as fh:
         fh.write(json.dumps(row) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
 
 
 def _keep_until(path: str, step: int) -> None:
     rows = [r for r in _read(path) if r["step"] <= step]
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.writelines(json.dumps(r) + "\n" for r in rows)
+    atomic_write_text(path, "".join(json.dumps(r) + "\n" for r in rows))
 
 
 def _read(path: str) -> list[dict]:
+    """The rows of a metrics log; a torn last line (the process was killed mid-write) is left out."""
     if not os.path.exists(path):
         return []
     with open(path, encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+        lines = [line for line in fh if line.strip()]
+    rows = []
+    for number, line in enumerate(lines, 1):
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            if number < len(lines):
+                raise ConfigError(f"{path}:{number}: not a JSON line; the log is damaged") from None
+    return rows
 
 
 def _progress(label: str, total: int, start: int, show: bool):
