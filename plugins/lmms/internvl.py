@@ -26,8 +26,11 @@ class InternVLAdapter(LmmAdapter):
         return {"image_seq_length": int((side // patch) ** 2 * ratio * ratio)}
 
     def tiny_tokenizer(self):
+        named = {"start_image_token": "<img>", "end_image_token": "</img>", "context_image_token": "<IMG_CONTEXT>",
+                 "video_token": "<video>"}  # fmt: skip
         return build_tiny_tokenizer(
-            list(self.specials), chatml_template(self.video_marker), eos="<|im_end|>", pad="<|endoftext|>"
+            list(self.specials), chatml_template(self.video_marker), eos="<|im_end|>", pad="<|endoftext|>",
+            named=named,
         )
 
     def tiny_config(self, tokenizer):

@@ -181,6 +181,13 @@ class Qwen3VLAdapter(Qwen2VLAdapter):
     mean, std, patch = pp.HALF, pp.HALF, 16
     processor_classes = ("Qwen3VLProcessor", "Qwen2VLImageProcessor", "Qwen3VLVideoProcessor")
 
+    def video_settings(self) -> dict:
+        # Qwen3-VL's video processor budgets pixels over the whole clip (frames x height x width), ours per frame:
+        # the same limit for clips of `frames` frames
+        frames = self.config.frames + self.config.frames % 2
+        size = {"shortest_edge": self.config.min_pixels * frames, "longest_edge": self.config.max_pixels * frames}
+        return self.image_settings() | {"size": size}
+
     def tiny_config(self, tokenizer):
         from transformers import Qwen3VLConfig
 

@@ -166,6 +166,10 @@ class LmmAdapter:
         """The image/video processor settings that match this adapter's preprocessing (family geometry)."""
         return {}
 
+    def video_settings(self) -> dict:
+        """The video processor's settings, where they differ from the image processor's."""
+        return self.image_settings()
+
     def processor_settings(self) -> dict:
         """Extra fields of the processor itself (e.g. LLaVA-OneVision's num_image_tokens)."""
         return {}
@@ -178,7 +182,7 @@ class LmmAdapter:
         common = {"do_resize": True, "do_rescale": True, "rescale_factor": 1 / 255, "do_normalize": True,
                   "do_convert_rgb": True, "resample": 3, "image_mean": mean, "image_std": std}  # fmt: skip
         image = common | self.image_settings() | {"image_processor_type": image_class}
-        video = common | self.image_settings() | {"do_sample_frames": False, "video_processor_type": video_class}
+        video = common | self.video_settings() | {"do_sample_frames": False, "video_processor_type": video_class}
         extra = self.processor_settings()
         return {
             "preprocessor_config.json": image | {"processor_class": processor},
