@@ -15,6 +15,7 @@ import os
 from typing import Any
 
 from s2i_core.errors import ConfigError
+from s2i_core.lmm.checkpoint import list_checkpoints
 
 # Settings that do not change the result of a stage: where it runs and how often it saves.
 NOT_LEARNED = {"save_every", "keep_checkpoints", "gradient_checkpointing", "device", "loader", "output", "debug",
@@ -77,6 +78,62 @@ def check(saved: dict | None, current: dict, where: str) -> None:
             f"{where} belongs to another run ({shown}); use a new output= for this one, "
             "or resume=fresh to discard the old stage and train it again"
         )
+
+
+def check_output(cfg, output_dir: str, stages: list[int], env) -> dict[int, dict]:
+    """Fingerprint every enabled stage and compare it with what `output_dir` already holds, before anything
+    runs: a stage left by another config or other data is refused (`resume=auto`) or discarded
+    (`resume=fresh`, with the final model and summary that came from it)."""
+    import shutil
+
+    from s2i_core.lmm import data as D
+
+    mode = str(cfg.get("resume", "auto"))
+    if mode not in ("auto", "fresh"):
+        raise ConfigError(f"resume must be auto or fresh, got {mode!r}")
+    fingerprints: dict[int, dict] = {}
+    previous = None
+    for stage in (1, 2):
+        if stage not in stages:
+            continue
+        items = D.load_items(str(cfg.data), stage, float(cfg.data_fraction))
+        fingerprints[stage] = previous = stage_fingerprint(cfg, stage, items, previous)
+    if mode == "fresh":
+        if env.rank == 0:
+            for name in ("stage1", "stage2", "model", "summary.json", "loss.png"):
+                path = os.path.join(output_dir, name)
+                if os.path.isdir(path):
+                    shutil.rmtree(path)
+                elif os.path.exists(path):
+                    os.remove(path)
+        _barrier(env)
+        return fingerprints
+    for stage, current in fingerprints.items():
+        found, where = stored(os.path.join(output_dir, f"stage{stage}"))
+        if where:
+            check(found, current, where)
+    return fingerprints
+
+
+def stored(folder: str) -> tuple[dict | None, str]:
+    """(fingerprint, file it came from) of a stage folder's finished result or newest checkpoint."""
+    done = os.path.join(folder, "done.json")
+    if os.path.exists(done):
+        with open(done, encoding="utf-8") as fh:
+            return json.load(fh).get("fingerprint"), done
+    steps = list_checkpoints(os.path.join(folder, "checkpoints"))
+    if steps:
+        meta = os.path.join(folder, "checkpoints", f"step_{steps[-1]:07d}", "meta.json")
+        with open(meta, encoding="utf-8") as fh:
+            return json.load(fh).get("fingerprint"), meta
+    return None, ""
+
+
+def _barrier(env) -> None:
+    import torch
+
+    if env.world > 1 and torch.distributed.is_initialized():
+        torch.distributed.barrier()
 
 
 def _flatten(node: Any, prefix: str = "") -> dict:

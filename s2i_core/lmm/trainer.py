@@ -34,6 +34,10 @@ def train(cfg: Any, output_dir: str, registry=None, model_and_tokenizer=None) ->
     adapter = registry.build("lmm_adapter", cfg.lmm)
     env = dist.setup(cfg)
     os.makedirs(output_dir, exist_ok=True)
+    stages = [s for s in (1, 2) if cfg[f"stage{s}"].enabled]
+    if not stages:
+        raise ConfigError("both stage1.enabled and stage2.enabled are false: nothing to train")
+    fingerprints = fp.check_output(cfg, output_dir, stages, env)  # before a large model is loaded for nothing
     torch.manual_seed(int(cfg.seed))
     if model_and_tokenizer is None:
         model, tokenizer = adapter.load(env.device)
@@ -44,10 +48,6 @@ def train(cfg: Any, output_dir: str, registry=None, model_and_tokenizer=None) ->
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     model.config.use_cache = False
     summary: dict = {"lmm": adapter.family, "output": output_dir, "stages": {}}
-    stages = [s for s in (1, 2) if cfg[f"stage{s}"].enabled]
-    if not stages:
-        raise ConfigError("both stage1.enabled and stage2.enabled are false: nothing to train")
-    fingerprints = check_resume(cfg, output_dir, stages, env)
     for stage in stages:
         if stage == 2:
             model = add_lora(model, adapter, cfg.stage2)
@@ -59,57 +59,6 @@ def train(cfg: Any, output_dir: str, registry=None, model_and_tokenizer=None) ->
         plot_losses(output_dir, stages)
         atomic_write_text(os.path.join(output_dir, "summary.json"), json.dumps(summary, indent=2))
     return summary
-
-
-def check_resume(cfg, output_dir: str, stages: list[int], env) -> dict[int, dict]:
-    """Fingerprint every enabled stage and compare it with what `output_dir` already holds, before anything
-    runs: a stage left by another config or other data is refused (`resume=auto`) or discarded
-    (`resume=fresh`, with the final model and summary that came from it)."""
-    import shutil
-
-    mode = str(cfg.get("resume", "auto"))
-    if mode not in ("auto", "fresh"):
-        raise ConfigError(f"resume must be auto or fresh, got {mode!r}")
-    fingerprints: dict[int, dict] = {}
-    previous = None
-    for stage in (1, 2):
-        if stage not in stages:
-            continue
-        items = D.load_items(str(cfg.data), stage, float(cfg.data_fraction))
-        fingerprints[stage] = previous = fp.stage_fingerprint(cfg, stage, items, previous)
-    if mode == "fresh":
-        if env.rank == 0:
-            for name in ("stage1", "stage2", "model", "summary.json", "loss.png"):
-                path = os.path.join(output_dir, name)
-                shutil.rmtree(path) if os.path.isdir(path) else os.path.exists(path) and os.remove(path)
-        _barrier(env)
-        return fingerprints
-    for stage, current in fingerprints.items():
-        saved, where = saved_fingerprint(os.path.join(output_dir, f"stage{stage}"))
-        if where:
-            fp.check(saved, current, where)
-    return fingerprints
-
-
-def saved_fingerprint(folder: str) -> tuple[dict | None, str]:
-    """(fingerprint, file it came from) of a stage folder's finished result or newest checkpoint."""
-    done = os.path.join(folder, "done.json")
-    if os.path.exists(done):
-        with open(done, encoding="utf-8") as fh:
-            return json.load(fh).get("fingerprint"), done
-    steps = ckpt.list_checkpoints(os.path.join(folder, "checkpoints"))
-    if steps:
-        meta = os.path.join(folder, "checkpoints", f"step_{steps[-1]:07d}", "meta.json")
-        with open(meta, encoding="utf-8") as fh:
-            return json.load(fh).get("fingerprint"), meta
-    return None, ""
-
-
-def _barrier(env) -> None:
-    import torch
-
-    if env.world > 1 and torch.distributed.is_initialized():
-        torch.distributed.barrier()
 
 
 def add_lora(model, adapter, stage_cfg):
@@ -172,7 +121,7 @@ def run_stage(
     counts = set_trainable(model, adapter, list(scfg.train), lora=stage == 2)
     items = D.load_items(str(cfg.data), stage, float(cfg.data_fraction))
     fingerprint = fingerprint or fp.stage_fingerprint(cfg, stage, items, None)
-    saved, where = saved_fingerprint(folder)
+    saved, where = fp.stored(folder)
     if where:  # never resume from, or skip to, the state of another run
         fp.check(saved, fingerprint, where)
     done_file = os.path.join(folder, "done.json")
