@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Official-processor parity: our video preprocessing against transformers' video processors, which need
-# torchvision, and the exported model/ through AutoProcessor. PyPI's torchvision does not run beside the CPU torch 2.13 of .venv, so a side venv (.venv-tv)
+# torchvision, and the exported model/ of `s2i train` through AutoProcessor (tests/test_lmm_export.py).
+# PyPI's torchvision does not run beside the CPU torch 2.13 of .venv, so a side venv (.venv-tv)
 # takes torch 2.14.1 + torchvision 0.29.1 (on this machine kind they lie on local disk, ~5.5 GB) and runs only
 # those tests. Where that pair cannot be installed the check is skipped with a message; once installed, a
 # mismatch fails.
