@@ -25,14 +25,15 @@ class LoaderConfig:
     workers: int = 2  # DataLoader worker processes decoding and preparing clips (0: in the training process)
     prefetch: int = 2  # batches each worker prepares ahead
     pin_memory: str = "auto"  # auto: on when training on CUDA; true / false
+    cache_clips: int = 32  # prepared clips each process keeps (a 16-frame clip at Qwen's default size is ~30 MB)
 
 
 class Instructions:
     """Map-style dataset: item index -> encoded example (decoded, preprocessed, tokenized)."""
 
-    def __init__(self, items: list, adapter, tokenizer, max_length: int):
+    def __init__(self, items: list, adapter, tokenizer, max_length: int, cache_clips: int = 32):
         self.items, self.adapter, self.tokenizer, self.max_length = items, adapter, tokenizer, max_length
-        self.cache = D.VideoCache(adapter, tokenizer)  # one per worker process (each gets its own copy)
+        self.cache = D.VideoCache(adapter, tokenizer, cache_clips)  # one per worker process (each its own copy)
 
     def __len__(self) -> int:
         return len(self.items)

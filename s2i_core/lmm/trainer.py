@@ -130,7 +130,8 @@ def run_stage(
         with open(done_file, encoding="utf-8") as fh:
             return json.load(fh)
 
-    dataset = L.Instructions(items, adapter, tokenizer, int(cfg.max_length))
+    loader_cfg = L.LoaderConfig(**cfg.get("loader", {}))
+    dataset = L.Instructions(items, adapter, tokenizer, int(cfg.max_length), int(loader_cfg.cache_clips))
     collate = L.Collate(adapter, tokenizer)
     bs, accum = int(cfg.batch_size), int(cfg.grad_accum)
     per_epoch = math.ceil(len(items) / (bs * env.world))
@@ -151,7 +152,7 @@ def run_stage(
     if env.rank == 0:  # rows logged after the last checkpoint of a killed run are replayed: drop them
         _keep_until(os.path.join(folder, "metrics.jsonl"), start)
     batches = L.plan(len(items), bs, int(cfg.seed), stage, start * accum, total * accum, env.rank, env.world)
-    loader = iter(L.make_loader(dataset, batches, L.LoaderConfig(**cfg.get("loader", {})), env.device))
+    loader = iter(L.make_loader(dataset, batches, loader_cfg, env.device))
     dist.reset_peak_memory(env)
     tokens, waited = 0, 0.0
     data = {k: 0 for k in L.COUNTS}
