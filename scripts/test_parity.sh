@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Official-processor parity: our video preprocessing against transformers' video processors, which need
-# torchvision. PyPI's torchvision does not run beside the CPU torch 2.13 of .venv, so a side venv (.venv-tv)
+# torchvision, and the exported model/ of `s2i train` through AutoProcessor (tests/test_lmm_export.py).
+# PyPI's torchvision does not run beside the CPU torch 2.13 of .venv, so a side venv (.venv-tv)
 # takes torch 2.14.1 + torchvision 0.29.1 (on this machine kind they lie on local disk, ~5.5 GB) and runs only
 # those tests. Where that pair cannot be installed the check is skipped with a message; once installed, a
 # mismatch fails.
@@ -16,7 +17,8 @@ if ! $PIP install torch==2.14.1 torchvision==0.29.1; then
   exit 0
 fi
 $PIP install torchcodec==0.13.0 "transformers>=5.0,<6" pluggy hydra-core omegaconf rich numpy scipy \
-  opencv-python-headless peft accelerate safetensors pillow pytest pytest-timeout
+  opencv-python-headless peft accelerate safetensors pillow pytest pytest-timeout matplotlib
 $PIP install --no-deps --no-build-isolation -e .
 log "running the official-processor parity tests with torchvision $($V/bin/python -c 'import torchvision; print(torchvision.__version__)')"
-exec "$V/bin/python" -m pytest tests/test_lmm_adapters.py -k "official or patchify" -p no:cacheprovider "$@"
+exec "$V/bin/python" -m pytest tests/test_lmm_adapters.py tests/test_lmm_export.py \
+  -k "official or patchify or scores_like_assess" -p no:cacheprovider "$@"

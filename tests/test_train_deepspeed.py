@@ -32,15 +32,16 @@ def test_deepspeed_trains_and_resumes_on_cpu(tmp_path, stage):
         "stage2.lr=5e-3",
         "save_every=2",
     ]
-    summary = train(compose("train", base + ["stage2.max_steps=2"]), str(out), registry=lmm_registry())
+    summary = train(compose("train", base + ["stage2.max_steps=4"]), str(out), registry=lmm_registry())
     for result in summary["stages"].values():
         assert result["loss_after"] < result["loss_before"]
     checkpoint = out / "stage2" / "checkpoints" / "step_0000002"
     assert (checkpoint / "meta.json").exists()
     assert any(name.endswith("optim_states.pt") for name in os.listdir(checkpoint))
 
-    # pretend the run was cut after step 2 of a 4-step stage II: the engine reloads and carries on
+    # pretend the run was cut after step 2 of its 4 steps: the engine reloads step 2 and carries on
     (out / "stage2" / "done.json").unlink()
+    shutil.rmtree(out / "stage2" / "checkpoints" / "step_0000004")
     shutil.rmtree(out / "model")
     resumed = train(compose("train", base + ["stage2.max_steps=4"]), str(out), registry=lmm_registry())
     assert resumed["stages"][2]["resumed_from"] == 2 and resumed["stages"][2]["steps"] == 4

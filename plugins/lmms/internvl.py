@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from s2i_core.lmm import preprocess as pp
-from s2i_core.lmm.adapter import LmmAdapter, VideoInput, layers_past_feature_layer, processor_setting
+from s2i_core.lmm.adapter import LmmAdapter, VideoInput, layers_past_feature_layer
 from s2i_core.lmm.tokenizer import build_tiny_tokenizer, chatml_template
 
 
@@ -14,10 +14,23 @@ class InternVLAdapter(LmmAdapter):
     projector_prefixes = ("model.multi_modal_projector.",)
     video_marker = "<video>"
     specials = ("<|endoftext|>", "<|im_start|>", "<|im_end|>", "<img>", "</img>", "<IMG_CONTEXT>", "<video>")
+    processor_classes = ("InternVLProcessor", "GotOcr2ImageProcessor", "InternVLVideoProcessor")
+
+    def image_settings(self) -> dict:
+        side, _ = self.vision_geometry()
+        return {"size": {"height": side, "width": side}, "crop_to_patches": False}
+
+    def processor_settings(self) -> dict:
+        side, patch = self.vision_geometry()
+        ratio = self.model_config.downsample_ratio
+        return {"image_seq_length": int((side // patch) ** 2 * ratio * ratio)}
 
     def tiny_tokenizer(self):
+        named = {"start_image_token": "<img>", "end_image_token": "</img>", "context_image_token": "<IMG_CONTEXT>",
+                 "video_token": "<video>"}  # fmt: skip
         return build_tiny_tokenizer(
-            list(self.specials), chatml_template(self.video_marker), eos="<|im_end|>", pad="<|endoftext|>"
+            list(self.specials), chatml_template(self.video_marker), eos="<|im_end|>", pad="<|endoftext|>",
+            named=named,
         )
 
     def unused_on_video(self) -> tuple[str, ...]:
@@ -54,16 +67,18 @@ class InternVLAdapter(LmmAdapter):
 
     def video_input(self, frames, tokenizer) -> VideoInput:
         side, patch = self.vision_geometry()
-        mean = processor_setting(self.config.model, "image_mean", pp.CLIP_MEAN)
-        std = processor_setting(self.config.model, "image_std", pp.CLIP_STD)
-        video = pp.normalize(pp.resize(frames.pixels, side, side), mean, std)
-        context = tokenizer.convert_tokens_to_ids("<IMG_CONTEXT>")
         ratio = self.model_config.downsample_ratio  # pixel shuffle keeps ratio^2 of the patches
         per_frame = int((side // patch) ** 2 * ratio * ratio)
+        # each frame also carries "Frame{i}: <img>" and "</img>": count them in its share of the budget
+        label = len(tokenizer("\nFrame10: <img></img>", add_special_tokens=False)["input_ids"])
+        frames, dropped = self.frames_for_budget(frames, per_frame + label)
+        mean, std = self.normalization()
+        video = pp.normalize(pp.resize(frames.pixels, side, side), mean, std)
+        context = tokenizer.convert_tokens_to_ids("<IMG_CONTEXT>")
         ids: list[int] = []
         for i in range(len(video)):  # InternVLProcessor.replace_video_token
             text = ("\n" if i else "") + f"Frame{i + 1}: "
             ids += tokenizer(text, add_special_tokens=False)["input_ids"]
             ids += tokenizer("<img>", add_special_tokens=False)["input_ids"] + [context] * per_frame
             ids += tokenizer("</img>", add_special_tokens=False)["input_ids"]
-        return VideoInput({"pixel_values": video}, ids, context)
+        return VideoInput({"pixel_values": video}, ids, context, frames_dropped=dropped)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from s2i_core.lmm import preprocess as pp
-from s2i_core.lmm.adapter import LmmAdapter, VideoInput, layers_past_feature_layer, processor_setting
+from s2i_core.lmm.adapter import LmmAdapter, VideoInput, layers_past_feature_layer
 from s2i_core.lmm.tokenizer import LLAVA_NEXT_VIDEO_TEMPLATE, LLAVA_ONEVISION_TEMPLATE, build_tiny_tokenizer
 
 
@@ -16,6 +16,15 @@ class LlavaOneVisionAdapter(LmmAdapter):
     projector_prefixes = ("model.multi_modal_projector.", "model.image_newline")
     video_marker = "<video>"
     specials = ("<|endoftext|>", "<|im_start|>", "<|im_end|>", "<image>", "<video>")
+    processor_classes = ("LlavaOnevisionProcessor", "LlavaOnevisionImageProcessor", "LlavaOnevisionVideoProcessor")
+
+    def image_settings(self) -> dict:
+        side, _ = self.vision_geometry()
+        return {"size": {"height": side, "width": side}}
+
+    def processor_settings(self) -> dict:
+        side, patch = self.vision_geometry()
+        return {"num_image_tokens": (side // patch) ** 2, "vision_feature_select_strategy": "full"}
 
     def tiny_tokenizer(self):
         return build_tiny_tokenizer(
@@ -57,17 +66,18 @@ class LlavaOneVisionAdapter(LmmAdapter):
 
     def _normalized(self, frames):
         side, _ = self.vision_geometry()
-        mean = processor_setting(self.config.model, "image_mean", pp.CLIP_MEAN)
-        std = processor_setting(self.config.model, "image_std", pp.CLIP_STD)
+        mean, std = self.normalization()
         return pp.normalize(pp.resize(frames.pixels, side, side), mean, std), side
 
     def video_input(self, frames, tokenizer) -> VideoInput:
+        side, patch = self.vision_geometry()
+        per_frame = math.ceil(side // patch / 2) ** 2  # bilinear 2x pooling (apply_pooling)
+        frames, dropped = self.frames_for_budget(frames, per_frame, fixed=1)
         video, side = self._normalized(frames)
-        grid = side // self.vision_geometry()[1]
-        per_frame = math.ceil(grid / 2) ** 2  # bilinear 2x pooling (apply_pooling)
         vid = tokenizer.convert_tokens_to_ids("<video>")
         # one image_newline token closes the whole video
-        return VideoInput({"pixel_values_videos": video[None]}, [vid] * (len(video) * per_frame + 1), vid)
+        tokens = [vid] * (len(video) * per_frame + 1)
+        return VideoInput({"pixel_values_videos": video[None]}, tokens, vid, frames_dropped=dropped)
 
 
 class LlavaNextVideoAdapter(LlavaOneVisionAdapter):
@@ -75,6 +85,16 @@ class LlavaNextVideoAdapter(LlavaOneVisionAdapter):
     model_class = "LlavaNextVideoForConditionalGeneration"
     projector_prefixes = ("model.multi_modal_projector.", "model.vision_resampler.", "model.image_newline")
     specials = ("<s>", "</s>", "<unk>", "<image>", "<video>")
+    processor_classes = ("LlavaNextVideoProcessor", "LlavaNextImageProcessor", "LlavaNextVideoVideoProcessor")
+
+    def image_settings(self) -> dict:
+        side, _ = self.vision_geometry()
+        return {"size": {"shortest_edge": side}, "crop_size": {"height": side, "width": side},
+                "do_center_crop": True}  # fmt: skip
+
+    def processor_settings(self) -> dict:
+        _, patch = self.vision_geometry()
+        return {"patch_size": patch, "vision_feature_select_strategy": "full", "num_additional_image_tokens": 0}
 
     def tiny_tokenizer(self):
         return build_tiny_tokenizer(
@@ -104,15 +124,15 @@ class LlavaNextVideoAdapter(LlavaOneVisionAdapter):
         # shortest edge -> crop side, then centre crop (LlavaNextVideoVideoProcessor)
         side, _ = self.vision_geometry()
         h, w = pp.shortest_edge_size(*frames.pixels.shape[1:3], side)
-        mean = processor_setting(self.config.model, "image_mean", pp.CLIP_MEAN)
-        std = processor_setting(self.config.model, "image_std", pp.CLIP_STD)
+        mean, std = self.normalization()
         video = pp.center_crop(pp.resize(frames.pixels, h, w), side)
         return pp.normalize(video, mean, std), side
 
     def video_input(self, frames, tokenizer) -> VideoInput:
+        side, patch = self.vision_geometry()
+        per_frame = (side // patch // self.model_config.spatial_pool_stride) ** 2  # 2x2 average pool
+        frames, dropped = self.frames_for_budget(frames, per_frame)
         video, side = self._normalized(frames)
-        per_frame = (
-            side // self.vision_geometry()[1] // self.model_config.spatial_pool_stride
-        ) ** 2  # 2x2 average pool (LlavaNextVideoPooler)
         vid = tokenizer.convert_tokens_to_ids("<video>")
-        return VideoInput({"pixel_values_videos": video[None]}, [vid] * (len(video) * per_frame), vid)
+        tokens = [vid] * (len(video) * per_frame)
+        return VideoInput({"pixel_values_videos": video[None]}, tokens, vid, frames_dropped=dropped)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from s2i_core.lmm import preprocess as pp
-from s2i_core.lmm.adapter import LmmAdapter, VideoInput, processor_setting
+from s2i_core.lmm.adapter import LmmAdapter, VideoInput
 from s2i_core.lmm.tokenizer import build_tiny_tokenizer, chatml_template
 
 QWEN_SPECIALS = [
@@ -26,6 +26,19 @@ class Qwen2VLAdapter(LmmAdapter):
     anchor = "<|video_pad|>"
     needs_mm_token_type_ids = True
     mean, std, patch = pp.CLIP_MEAN, pp.CLIP_STD, 14  # patch: the tiny config's
+    processor_classes = ("Qwen2VLProcessor", "Qwen2VLImageProcessor", "Qwen2VLVideoProcessor")
+
+    def image_settings(self) -> dict:
+        patch, merge, temporal = self._geometry()
+        c = self.config
+        return {
+            "size": {"shortest_edge": c.min_pixels, "longest_edge": c.max_pixels},
+            "min_pixels": c.min_pixels,
+            "max_pixels": c.max_pixels,
+            "patch_size": patch,
+            "temporal_patch_size": temporal,
+            "merge_size": merge,
+        }
 
     def marker_ids(self, tokenizer) -> list[int]:
         return [tokenizer.convert_tokens_to_ids(self.anchor)]
@@ -82,21 +95,46 @@ class Qwen2VLAdapter(LmmAdapter):
         import torch
 
         patch, merge, temporal = self._geometry()
-        h, w = frames.pixels.shape[1:3]
-        rh, rw = pp.smart_resize(h, w, patch * merge, self.config.min_pixels, self.config.max_pixels)
-        mean = processor_setting(self.config.model, "image_mean", self.mean)
-        std = processor_setting(self.config.model, "image_std", self.std)
+        count = len(frames.pixels)
+        frames, (rh, rw) = self._fit_budget(frames, patch, merge, temporal)
+        mean, std = self.normalization()
         video = pp.normalize(pp.resize(frames.pixels, rh, rw), mean, std)
         patches, (gt, gh, gw) = pp.qwen_patchify(video, patch, merge, temporal)
         vid = tokenizer.convert_tokens_to_ids("<|video_pad|>")
         per_frame = gh * gw // (merge * merge)
         tensors = {"pixel_values_videos": patches, "video_grid_thw": torch.tensor([[gt, gh, gw]])}
+        h, w = frames.pixels.shape[1:3]
+        natural = pp.smart_resize(h, w, patch * merge, self.config.min_pixels, self.config.max_pixels)
         return VideoInput(
             tensors,
             self._placeholder(tokenizer, vid, gt, per_frame, frames),
             vid,
             {"seconds_per_grid": temporal / frames.fps * _stride(frames)},
+            frames_dropped=count - len(frames.pixels),
+            downscaled=(rh, rw) != natural,
         )
+
+    def _fit_budget(self, frames, patch: int, merge: int, temporal: int):
+        """(frames, (height, width)) within `max_video_tokens`: the frame size gives first (down to
+        `min_pixels`), then frames are thinned evenly; without a budget, `max_pixels` alone decides."""
+        c, factor = self.config, patch * merge
+        h, w = frames.pixels.shape[1:3]
+        size = pp.smart_resize(h, w, factor, c.min_pixels, c.max_pixels)
+
+        def tokens(n_frames: int, side: tuple[int, int]) -> int:
+            return -(-n_frames // temporal) * (side[0] // patch) * (side[1] // patch) // (merge * merge)
+
+        count = len(frames.pixels)
+        if not c.max_video_tokens or tokens(count, size) <= c.max_video_tokens:
+            return frames, size
+        allowed = c.max_video_tokens // -(-count // temporal) * factor * factor  # pixels per frame that fit
+        if allowed >= c.min_pixels:
+            size = pp.smart_resize(h, w, factor, min(c.min_pixels, allowed), allowed)
+            if tokens(count, size) <= c.max_video_tokens:
+                return frames, size
+        size = pp.smart_resize(h, w, factor, c.min_pixels, c.min_pixels)
+        tubes = max(1, c.max_video_tokens // max(1, tokens(temporal, size)))
+        return pp.thin(frames, tubes * temporal), size
 
     def _placeholder(self, tokenizer, vid, gt, per_frame, frames) -> list[int]:
         return [vid] * (gt * per_frame)
@@ -105,6 +143,7 @@ class Qwen2VLAdapter(LmmAdapter):
 class Qwen25VLAdapter(Qwen2VLAdapter):
     family = "qwen2_5_vl"
     model_class = "Qwen2_5_VLForConditionalGeneration"
+    processor_classes = ("Qwen2_5_VLProcessor", "Qwen2VLImageProcessor", "Qwen2VLVideoProcessor")
 
     def tiny_config(self, tokenizer):
         from transformers import Qwen2_5_VLConfig
@@ -140,6 +179,14 @@ class Qwen3VLAdapter(Qwen2VLAdapter):
     model_class = "Qwen3VLForConditionalGeneration"
     projector_prefixes = ("model.visual.merger.", "model.visual.deepstack_merger_list.")
     mean, std, patch = pp.HALF, pp.HALF, 16
+    processor_classes = ("Qwen3VLProcessor", "Qwen2VLImageProcessor", "Qwen3VLVideoProcessor")
+
+    def video_settings(self) -> dict:
+        # Qwen3-VL's video processor budgets pixels over the whole clip (frames x height x width), ours per frame:
+        # the same limit for clips of `frames` frames
+        frames = self.config.frames + self.config.frames % 2
+        size = {"shortest_edge": self.config.min_pixels * frames, "longest_edge": self.config.max_pixels * frames}
+        return self.image_settings() | {"size": size}
 
     def tiny_config(self, tokenizer):
         from transformers import Qwen3VLConfig

@@ -24,7 +24,9 @@ class LmmConfig:
 
     model: str = ""  # local folder or hub id; empty needs tiny=true
     tiny: bool = False  # build a tiny random model + offline tokenizer from config (tests, offline demos)
-    frames: int = 8
+    frames: int = 8  # frames per clip: the exact count, or the cap when fps > 0
+    fps: float = 0.0  # > 0: sample one frame every 1/fps seconds (at most `frames`); 0: `frames` evenly
+    max_video_tokens: int = 0  # per-sample budget of video placeholder tokens (0: none); see docs/training.md
     max_pixels: int = 360 * 420  # per-frame budget for dynamic-resolution families (Qwen)
     min_pixels: int = 28 * 28
     trust_remote_code: bool = False
@@ -44,6 +46,8 @@ class VideoInput:
     tokens: list[int]
     video_token_id: int
     extra: dict[str, Any] = field(default_factory=dict)
+    frames_dropped: int = 0  # frames thinned out to meet lmm.max_video_tokens
+    downscaled: bool = False  # frames made smaller to meet lmm.max_video_tokens
 
 
 class LmmAdapter:
@@ -54,6 +58,9 @@ class LmmAdapter:
     language_prefixes: tuple[str, ...] = ("model.language_model.", "lm_head.")
     video_marker = "<video>"  # what the chat template renders for one video item
     needs_mm_token_type_ids = False
+    # transformers' processor, image-processor and video-processor classes: the exported model names them
+    processor_classes: tuple[str, str, str] = ("", "", "")
+    mean, std = (0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711)
 
     def __init__(self, config: LmmConfig):
         self.config = config
@@ -137,6 +144,53 @@ class LmmAdapter:
     def marker_ids(self, tokenizer) -> list[int]:
         return tokenizer(self.video_marker, add_special_tokens=False)["input_ids"]
 
+    def frames_for_budget(self, frames, per_frame: int, fixed: int = 0):
+        """Fixed-resolution families: thin the frames evenly until `frames * per_frame + fixed` tokens fit
+        `max_video_tokens` (their per-frame token count cannot shrink). Returns (frames, how many dropped)."""
+        from s2i_core.lmm.preprocess import thin
+
+        budget, count = self.config.max_video_tokens, len(frames.pixels)
+        if not budget or count * per_frame + fixed <= budget:
+            return frames, 0
+        kept = thin(frames, (budget - fixed) // max(1, per_frame))
+        return kept, count - len(kept.pixels)
+
+    # ---- export --------------------------------------------------------------------------------------------
+    def normalization(self) -> tuple[list, list]:
+        """(image_mean, image_std) this model is trained and scored with: the checkpoint's, else the family's."""
+        mean = processor_setting(self.config.model, "image_mean", self.mean, tiny=self.config.tiny)
+        std = processor_setting(self.config.model, "image_std", self.std, tiny=self.config.tiny)
+        return list(mean), list(std)
+
+    def image_settings(self) -> dict:
+        """The image/video processor settings that match this adapter's preprocessing (family geometry)."""
+        return {}
+
+    def video_settings(self) -> dict:
+        """The video processor's settings, where they differ from the image processor's."""
+        return self.image_settings()
+
+    def processor_settings(self) -> dict:
+        """Extra fields of the processor itself (e.g. LLaVA-OneVision's num_image_tokens)."""
+        return {}
+
+    def processor_files(self) -> dict[str, dict]:
+        """The processor files transformers reads (4.x: preprocessor_config.json and
+        video_preprocessor_config.json; 5.x: processor_config.json) for this adapter's preprocessing."""
+        processor, image_class, video_class = self.processor_classes
+        mean, std = self.normalization()
+        common = {"do_resize": True, "do_rescale": True, "rescale_factor": 1 / 255, "do_normalize": True,
+                  "do_convert_rgb": True, "resample": 3, "image_mean": mean, "image_std": std}  # fmt: skip
+        image = common | self.image_settings() | {"image_processor_type": image_class}
+        video = common | self.video_settings() | {"do_sample_frames": False, "video_processor_type": video_class}
+        extra = self.processor_settings()
+        return {
+            "preprocessor_config.json": image | {"processor_class": processor},
+            "video_preprocessor_config.json": video | {"processor_class": processor},
+            "processor_config.json": {"image_processor": image, "video_processor": video,
+                                      "processor_class": processor, **extra},
+        }  # fmt: skip
+
     # ---- parameters ----------------------------------------------------------------------------------------
     def group_of(self, name: str) -> str | None:
         """'vision' | 'projector' | 'language' for a parameter name (peft prefixes stripped)."""
@@ -207,17 +261,57 @@ def load_tokenizer(path: str, trust_remote_code: bool):
     return tokenizer
 
 
-def processor_setting(model: str, key: str, default):
-    """A value from the checkpoint's (video_)preprocessor_config.json, else the family default."""
+PROCESSOR_FILES = ("video_preprocessor_config.json", "preprocessor_config.json", "processor_config.json")
+_warned: set[tuple[str, str]] = set()
+
+
+def processor_setting(model: str, key: str, default, *, tiny: bool = False):
+    """A preprocessing value (image_mean, image_std, ...) from the checkpoint's processor files, else `default`.
+
+    Reads every file transformers writes: `video_preprocessor_config.json`, `preprocessor_config.json` (4.x) and
+    `processor_config.json` (5.x, which nests `video_processor` / `image_processor`); video settings first.
+    Falling back to the family default for a real checkpoint is warned about once: training or scoring a
+    checkpoint with another normalisation than its own is silent damage."""
+    import warnings
+
+    found = _processor_values(model, key) if model else []
+    if found:
+        return found[0]
+    if not tiny and (model, key) not in _warned:
+        _warned.add((model, key))
+        where = "has no processor file with it" if os.path.isdir(model) else "has no processor file here"
+        warnings.warn(
+            f"lmm.model={model!r} {where}: {key} falls back to the family default {list(default)}",
+            stacklevel=2,
+        )
+    return default
+
+
+def _processor_values(model: str, key: str) -> list:
     import json
 
-    if not model or not os.path.isdir(model):
-        return default
-    for name in ("video_preprocessor_config.json", "preprocessor_config.json"):
+    values = []
+    for name in PROCESSOR_FILES:
+        file = _processor_file(model, name)
+        if not file:
+            continue
+        with open(file, encoding="utf-8") as fh:
+            content = json.load(fh)
+        nodes = [content.get("video_processor"), content.get("image_processor")] if name.startswith("processor_") \
+            else [content]  # fmt: skip
+        values += [n[key] for n in nodes if isinstance(n, dict) and n.get(key) is not None]
+    return values
+
+
+def _processor_file(model: str, name: str) -> str | None:
+    """A local folder's file, or a hub id's file from the local cache (never downloaded here)."""
+    if os.path.isdir(model):
         file = os.path.join(model, name)
-        if os.path.exists(file):
-            with open(file, encoding="utf-8") as fh:
-                value = json.load(fh).get(key)
-            if value is not None:
-                return value
-    return default
+        return file if os.path.exists(file) else None
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        found = try_to_load_from_cache(model, name)
+    except Exception:  # not a valid repo id
+        return None
+    return found if isinstance(found, str) else None

@@ -117,7 +117,7 @@ def load_checkpoint(folder: str, model, optimizer, scheduler, engine=None) -> in
         torch.set_rng_state(client["rng"])
         return steps[-1]
     load_weights(model, os.path.join(path, "trainable.safetensors"))
-    state = torch.load(os.path.join(path, "state.pt"), weights_only=False)
+    state = torch.load(os.path.join(path, "state.pt"), weights_only=True)  # tensors and plain data only
     optimizer.load_state_dict(state["optimizer"])
     scheduler.load_state_dict(state["scheduler"])
     torch.set_rng_state(state["rng"])

@@ -101,13 +101,18 @@ def render_segments(tokenizer, messages: list[dict]) -> list[tuple[str, bool]]:
     return [p for p in pieces if p[0]]
 
 
-def splice(ids: list[int], labels: list[int], marker: list[int], tokens: list[int]):
-    """Replace the first occurrence of the video marker ids by the clip's placeholder tokens."""
+def find_marker(ids: list[int], marker: list[int]) -> int:
     n = len(marker)
     for i in range(len(ids) - n + 1):
         if ids[i : i + n] == marker:
-            return ids[:i] + tokens + ids[i + n :], labels[:i] + [IGNORE] * len(tokens) + labels[i + n :]
+            return i
     raise ConfigError("the rendered prompt holds no video marker; is there a '<video>' in the first question?")
+
+
+def splice(ids: list[int], labels: list[int], marker: list[int], tokens: list[int]):
+    """Replace the first occurrence of the video marker ids by the clip's placeholder tokens."""
+    i, n = find_marker(ids, marker), len(marker)
+    return ids[:i] + tokens + ids[i + n :], labels[:i] + [IGNORE] * len(tokens) + labels[i + n :]
 
 
 def tokenize_turns(tokenizer, messages: list[dict]) -> tuple[list[int], list[int]]:
@@ -122,11 +127,24 @@ def tokenize_turns(tokenizer, messages: list[dict]) -> tuple[list[int], list[int
 
 
 def encode(adapter, tokenizer, messages: list[dict], video_input, max_length: int = 0) -> dict:
+    """Token ids and labels of one conversation with its clip spliced in, fitted to `max_length`.
+
+    Truncation never cuts the video: the text after it is shortened from the end (`cut` tokens). A sample is
+    dropped instead (`dropped` says why) when the tokens up to the end of the video alone exceed
+    `max_length`, or when no answer token would be left to learn from."""
     ids, labels = tokenize_turns(tokenizer, messages)
-    ids, labels = splice(ids, labels, adapter.marker_ids(tokenizer), video_input.tokens)
+    marker = adapter.marker_ids(tokenizer)
+    video_end = find_marker(ids, marker) + len(video_input.tokens)
+    ids, labels = splice(ids, labels, marker, video_input.tokens)
+    example = {"input_ids": ids, "labels": labels, "video": video_input, "cut": 0, "dropped": None}
     if max_length and len(ids) > max_length:
-        ids, labels = ids[:max_length], labels[:max_length]
-    return {"input_ids": ids, "labels": labels, "video": video_input}
+        if video_end > max_length:
+            example["dropped"] = f"the prompt and video take {video_end} tokens, beyond max_length={max_length}"
+        elif all(label == IGNORE for label in labels[:max_length]):
+            example["dropped"] = f"no answer token within max_length={max_length}"
+        example["cut"] = len(ids) - max_length
+        example["input_ids"], example["labels"] = ids[:max_length], labels[:max_length]
+    return example
 
 
 def prompt_ids(adapter, tokenizer, question: str, video_input) -> list[int]:
@@ -186,7 +204,8 @@ class VideoCache:
         if path in self._items:
             self._items.move_to_end(path)
             return self._items[path]
-        item = self.adapter.video_input(sample_frames(path, self.adapter.config.frames), self.tokenizer)
+        config = self.adapter.config
+        item = self.adapter.video_input(sample_frames(path, config.frames, config.fps), self.tokenizer)
         self._items[path] = item
         if len(self._items) > self.size:
             self._items.popitem(last=False)

@@ -73,11 +73,11 @@ class Scorer:
         out = []
         for clip in clips:
             if isinstance(clip, (str, os.PathLike)):
-                frames = sample_frames(str(clip), self.adapter.config.frames)
+                frames = sample_frames(str(clip), self.adapter.config.frames, self.adapter.config.fps)
             elif isinstance(clip, Frames):
                 frames = clip
             else:  # an s2i_core.video.Clip decoded elsewhere
-                frames = frames_from_clip(clip, self.adapter.config.frames)
+                frames = frames_from_clip(clip, self.adapter.config.frames, self.adapter.config.fps)
             out.append(self.adapter.video_input(frames, self.tokenizer))
         return out
 
@@ -141,21 +141,34 @@ def parse_level_score(text: str) -> float | None:
     return LEVEL_WEIGHTS[LEVELS.index(found[-1])] if found else None
 
 
-def load_scorer(path_or_cfg: Any, *, device: str = "auto", registry=None, **options) -> Scorer:
-    """A scorer from a tuned model folder (written by `s2i train`), or from an `lmm` config node."""
+def load_scorer(
+    path_or_cfg: Any, *, device: str = "auto", registry=None, trust_remote_code: bool = False, **options
+) -> Scorer:
+    """A scorer from a tuned model folder (written by `s2i train`), or from an `lmm` config node.
+
+    For a folder, `trust_remote_code` comes from the caller (the command line) only: the folder's own
+    `s2i_lmm.json` cannot turn it on, and a folder that ships code (`auto_map`) is refused without it."""
     import torch
 
     from s2i_core.registry import load_registry
 
     if isinstance(path_or_cfg, (str, os.PathLike)):
-        settings_file = os.path.join(str(path_or_cfg), "s2i_lmm.json")
+        folder = str(path_or_cfg)
+        settings_file = os.path.join(folder, "s2i_lmm.json")
         if not os.path.exists(settings_file):
             raise ConfigError(
-                f"{path_or_cfg}: not a tuned model folder (no s2i_lmm.json); "
-                "`s2i train` writes one under <output>/model"
+                f"{folder}: not a tuned model folder (no s2i_lmm.json); `s2i train` writes one under <output>/model"
             )
         with open(settings_file, encoding="utf-8") as fh:
-            node = json.load(fh) | {"model": os.path.abspath(str(path_or_cfg))}
+            node = json.load(fh) | {"model": os.path.abspath(folder)}
+        asks = node.pop("trust_remote_code", False)
+        code = remote_code_files(folder)
+        if (asks or code) and not trust_remote_code:
+            what = f"ships its own code ({', '.join(code)})" if code else "asks for trust_remote_code in s2i_lmm.json"
+            raise ConfigError(
+                f"model folder {folder} {what}; it runs only if you pass trust_remote_code=true on the command line"
+            )
+        node["trust_remote_code"] = bool(trust_remote_code)
         options = node.pop("score", {}) | options  # the prompt the model was trained to answer
     else:
         node = path_or_cfg
@@ -167,11 +180,31 @@ def load_scorer(path_or_cfg: Any, *, device: str = "auto", registry=None, **opti
     return Scorer(adapter, model, tokenizer, device, **options)
 
 
-def assess_with_model(video: str, model_dir: str, *, max_new_tokens: int = 256, device: str = "auto") -> dict:
+def remote_code_files(folder: str) -> list[str]:
+    """The config files of `folder` that point transformers at Python code in it (`auto_map`)."""
+    names = ("config.json", "tokenizer_config.json", "processor_config.json", "preprocessor_config.json",
+             "video_preprocessor_config.json")  # fmt: skip
+    found = []
+    for name in names:
+        path = os.path.join(folder, name)
+        if os.path.exists(path):
+            try:
+                with open(path, encoding="utf-8") as fh:
+                    content = json.load(fh)
+            except (OSError, json.JSONDecodeError):
+                continue
+            if isinstance(content, dict) and content.get("auto_map"):
+                found.append(f"auto_map in {name}")
+    return found
+
+
+def assess_with_model(
+    video: str, model_dir: str, *, max_new_tokens: int = 256, device: str = "auto", trust_remote_code: bool = False
+) -> dict:
     """What `s2i assess VIDEO model=<tuned dir>` reports: the LMM's score, level probabilities and its words."""
     if not os.path.isfile(video):
         raise ConfigError(f"video {video!r} does not exist or is not a file")
-    scorer = load_scorer(model_dir, device=device, batch_size=1)
+    scorer = load_scorer(model_dir, device=device, batch_size=1, trust_remote_code=trust_remote_code)
     probs = scorer.probabilities([video])[0]
     score = sum(w * probs[lv] for w, lv in zip(LEVEL_WEIGHTS, LEVELS))
     return {
@@ -185,7 +218,12 @@ def assess_with_model(video: str, model_dir: str, *, max_new_tokens: int = 256, 
 
 def run_assess(cfg) -> int:
     """The `s2i assess` branch for a tuned model (kept here so assess.py only delegates)."""
-    record = assess_with_model(str(cfg.video), str(cfg.model), max_new_tokens=int(cfg.get("max_new_tokens", 256)))
+    record = assess_with_model(
+        str(cfg.video),
+        str(cfg.model),
+        max_new_tokens=int(cfg.get("max_new_tokens", 256)),
+        trust_remote_code=bool(cfg.get("trust_remote_code", False)),
+    )
     if cfg.get("json", False):
         print(json.dumps(record, indent=2, ensure_ascii=False))
         return 0

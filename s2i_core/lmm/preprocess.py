@@ -28,14 +28,27 @@ class Frames:
     indices: np.ndarray
 
 
-def sample_frames(path: str, count: int) -> Frames:
-    """Decode `count` frames spread evenly over the video (fewer if it is shorter)."""
+def frame_indices(total: int, native_fps: float, count: int, fps: float = 0.0) -> np.ndarray:
+    """Which of `total` frames to take: `count` spread evenly (`fps` 0), or one every 1/`fps` seconds with
+    `count` as the cap (a longer video gets `count` frames spread evenly, as LLaMA-Factory's video_maxlen)."""
+    if total <= 0:
+        return np.zeros(0, dtype=int)
+    if fps and fps > 0 and native_fps:
+        picks = np.arange(0, total, native_fps / fps).round().astype(int)
+        picks = np.unique(np.clip(picks, 0, total - 1))
+        if len(picks) <= count:
+            return picks
+    return np.linspace(0, total - 1, min(count, total)).round().astype(int)
+
+
+def sample_frames(path: str, count: int, fps: float = 0.0) -> Frames:
+    """Decode the frames `frame_indices` picks (`count` evenly, or by `fps` up to `count`)."""
     from s2i_core.errors import VideoError
     from s2i_core.video import meta_of, open_decoder
 
     decoder = open_decoder(path)
     meta = meta_of(decoder, path)
-    indices = np.linspace(0, meta.frames - 1, min(count, meta.frames)).round().astype(int)
+    indices = frame_indices(meta.frames, meta.fps or 24.0, count, fps)
     try:
         batch = decoder.get_frames_at(indices.tolist())
     except (RuntimeError, IndexError, ValueError) as exc:
@@ -43,12 +56,23 @@ def sample_frames(path: str, count: int) -> Frames:
     return Frames(batch.data.numpy(), batch.pts_seconds.numpy(), meta.fps or 24.0, indices)
 
 
-def frames_from_clip(clip, count: int) -> Frames:
+def frames_from_clip(clip, count: int, fps: float = 0.0) -> Frames:
     """Reuse the frames of an already decoded `s2i_core.video.Clip` (assess decodes once for everything)."""
     n = len(clip.frames)
-    pick = np.linspace(0, n - 1, min(count, n)).round().astype(int)
-    fps = clip.meta.fps or 24.0
-    return Frames(clip.frames[pick], clip.times[pick], fps, (clip.times[pick] * fps).round().astype(int))
+    native = clip.meta.fps or 24.0
+    span = float(clip.times[-1] - clip.times[0]) if n > 1 else 0.0
+    decoded_fps = (n - 1) / span if span > 0 else native  # the clip may hold a subsample of the video
+    pick = frame_indices(n, decoded_fps, count, fps)
+    return Frames(clip.frames[pick], clip.times[pick], native, (clip.times[pick] * native).round().astype(int))
+
+
+def thin(frames: Frames, keep: int) -> Frames:
+    """`keep` of the frames, spread evenly over the ones there are (what gives when a video is over budget)."""
+    keep = max(1, min(keep, len(frames.pixels)))
+    if keep == len(frames.pixels):
+        return frames
+    pick = np.linspace(0, len(frames.pixels) - 1, keep).round().astype(int)
+    return Frames(frames.pixels[pick], frames.times[pick], frames.fps, frames.indices[pick])
 
 
 def resize(pixels: np.ndarray, height: int, width: int):

@@ -87,6 +87,7 @@ def tiny_overrides(lmm: str) -> list[str]:
         "lmm.tiny_image_size=28",
         "device=cpu",
         "gradient_checkpointing=false",
+        "loader.workers=0",  # two shared CPU cores: decode in the training process (tests of workers set it)
     ]
 
 

@@ -35,8 +35,10 @@ def build_tiny_tokenizer(
     eos: str,
     pad: str | None = None,
     bos: str | None = None,
+    named: dict[str, str] | None = None,
 ):
-    """A PreTrainedTokenizerFast trained on a few hundred quality sentences; specials are single tokens."""
+    """A PreTrainedTokenizerFast trained on a few hundred quality sentences; specials are single tokens.
+    `named` gives some of them attribute names, as real checkpoints do (InternVL's `tokenizer.start_image_token`)."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
@@ -56,6 +58,7 @@ def build_tiny_tokenizer(
         pad_token=pad or eos,
         bos_token=bos,
         additional_special_tokens=[t for t in special_tokens if t not in (eos, pad, bos)],
+        **({"extra_special_tokens": named} if named else {}),
     )
     fast.chat_template = chat_template
     return fast

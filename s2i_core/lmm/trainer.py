@@ -17,7 +17,10 @@ from typing import Any
 from s2i_core.errors import ConfigError
 from s2i_core.lmm import checkpoint as ckpt
 from s2i_core.lmm import data as D
+from s2i_core.lmm import fingerprint as fp
+from s2i_core.lmm import loader as L
 from s2i_core.lmm.adapter import GROUPS
+from s2i_core.sig.io import atomic_write_text
 
 
 def train(cfg: Any, output_dir: str, registry=None, model_and_tokenizer=None) -> dict:
@@ -31,6 +34,10 @@ def train(cfg: Any, output_dir: str, registry=None, model_and_tokenizer=None) ->
     adapter = registry.build("lmm_adapter", cfg.lmm)
     env = dist.setup(cfg)
     os.makedirs(output_dir, exist_ok=True)
+    stages = [s for s in (1, 2) if cfg[f"stage{s}"].enabled]
+    if not stages:
+        raise ConfigError("both stage1.enabled and stage2.enabled are false: nothing to train")
+    fingerprints = fp.check_output(cfg, output_dir, stages, env)  # before a large model is loaded for nothing
     torch.manual_seed(int(cfg.seed))
     if model_and_tokenizer is None:
         model, tokenizer = adapter.load(env.device)
@@ -41,19 +48,17 @@ def train(cfg: Any, output_dir: str, registry=None, model_and_tokenizer=None) ->
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     model.config.use_cache = False
     summary: dict = {"lmm": adapter.family, "output": output_dir, "stages": {}}
-    stages = [s for s in (1, 2) if cfg[f"stage{s}"].enabled]
-    if not stages:
-        raise ConfigError("both stage1.enabled and stage2.enabled are false: nothing to train")
     for stage in stages:
         if stage == 2:
             model = add_lora(model, adapter, cfg.stage2)
-        summary["stages"][stage] = run_stage(stage, cfg, adapter, model, tokenizer, output_dir, env)
+        summary["stages"][stage] = run_stage(
+            stage, cfg, adapter, model, tokenizer, output_dir, env, fingerprints[stage]
+        )
     final = dist.consolidated(model, adapter, env)  # collective under ZeRO-3; None on ranks other than 0
     if env.rank == 0:
         summary["model_dir"] = save_final(cfg, adapter, final, tokenizer, output_dir, dtype=env.dtype)
         plot_losses(output_dir, stages)
-        with open(os.path.join(output_dir, "summary.json"), "w", encoding="utf-8") as fh:
-            json.dump(summary, fh, indent=2)
+        atomic_write_text(os.path.join(output_dir, "summary.json"), json.dumps(summary, indent=2))
     return summary
 
 
@@ -106,7 +111,9 @@ def batch_indices(
     return chunk[rank::world] or chunk[:1]
 
 
-def run_stage(stage: int, cfg, adapter, model, tokenizer, output_dir: str, env) -> dict:
+def run_stage(
+    stage: int, cfg, adapter, model, tokenizer, output_dir: str, env, fingerprint: dict | None = None
+) -> dict:
     import torch
 
     from s2i_core.lmm import distributed as dist
@@ -117,29 +124,21 @@ def run_stage(stage: int, cfg, adapter, model, tokenizer, output_dir: str, env) 
     os.makedirs(ckpt_dir, exist_ok=True)
     counts = set_trainable(model, adapter, list(scfg.train), lora=stage == 2)
     dist.master_weights(model, env)
+    items = D.load_items(str(cfg.data), stage, float(cfg.data_fraction))
+    fingerprint = fingerprint or fp.stage_fingerprint(cfg, stage, items, None)
+    saved, where = fp.stored(folder)
+    if where:  # never resume from, or skip to, the state of another run
+        fp.check(saved, fingerprint, where)
     done_file = os.path.join(folder, "done.json")
     if os.path.exists(done_file):  # finished before a restart: restore its weights and move on
         ckpt.load_weights(model, os.path.join(folder, "trained.safetensors"))
         with open(done_file, encoding="utf-8") as fh:
             return json.load(fh)
 
-    items = D.load_items(str(cfg.data), stage, float(cfg.data_fraction))
-    cache = D.VideoCache(adapter, tokenizer)
+    loader_cfg = L.LoaderConfig(**cfg.get("loader", {}))
+    dataset = L.Instructions(items, adapter, tokenizer, int(cfg.max_length), int(loader_cfg.cache_clips))
+    collate = L.Collate(adapter, tokenizer)
     bs, accum = int(cfg.batch_size), int(cfg.grad_accum)
-
-    def make_batch(indices: list[int]) -> dict:
-        examples = [
-            D.encode(
-                adapter,
-                tokenizer,
-                D.to_messages(items[i].conversations),
-                cache.get(items[i].video),
-                int(cfg.max_length),
-            )
-            for i in indices
-        ]
-        return {k: v.to(env.device) for k, v in D.collate(adapter, tokenizer, examples).items()}
-
     per_epoch = math.ceil(len(items) / (bs * env.world))
     total = int(scfg.max_steps) or max(1, int(scfg.epochs) * per_epoch // accum)
     params = [p for p in model.parameters() if p.requires_grad]
@@ -150,13 +149,20 @@ def run_stage(stage: int, cfg, adapter, model, tokenizer, output_dir: str, env) 
     start = ckpt.load_checkpoint(
         ckpt_dir, model, optimizer, scheduler, engine if env.deepspeed is not None else None
     )
-    probe = make_batch(batch_indices(len(items), bs, 0, int(cfg.seed), stage))
+    probe, _ = collate([dataset[i] for i in batch_indices(len(items), bs, 0, int(cfg.seed), stage)])
+    if probe is None:
+        raise ConfigError(f"stage {stage}: every item of the first batch is dropped by max_length")
+    probe = L.to_device(probe, env.device)
     with dist.autocast(env):
         loss_before = probe_loss(model, probe) if start == 0 else None
     if env.rank == 0:  # rows logged after the last checkpoint of a killed run are replayed: drop them
         _keep_until(os.path.join(folder, "metrics.jsonl"), start)
+    batches = L.plan(len(items), bs, int(cfg.seed), stage, start * accum, total * accum, env.rank, env.world)
+    loader = iter(L.make_loader(dataset, batches, loader_cfg, env.device))
     dist.reset_peak_memory(env)
-    tokens = 0
+    tokens, waited = 0, 0.0
+    data = {k: 0 for k in L.COUNTS}
+    reasons: set[str] = set()
     began = time.perf_counter()
     kill_at = int(cfg.debug.kill_at_step) if int(cfg.debug.get("kill_stage", 2)) == stage else 0
     model.train()
@@ -164,17 +170,25 @@ def run_stage(stage: int, cfg, adapter, model, tokenizer, output_dir: str, env) 
         for step in range(start, total):
             tick = time.perf_counter()
             step_loss, batch_ids = 0.0, []
-            for micro in range(accum):
-                indices = batch_indices(
-                    len(items), bs, step * accum + micro, int(cfg.seed), stage, env.rank, env.world
-                )
-                batch = make_batch(indices)
+            for _ in range(accum):
+                wait = time.perf_counter()
+                batch, got = next(loader)
+                waited += time.perf_counter() - wait
+                for key in L.COUNTS:
+                    data[key] += got[key]
+                reasons.update(got["reasons"])
+                if batch is None:
+                    raise ConfigError(
+                        f"stage {stage}, step {step + 1}: every item of the batch was dropped "
+                        f"({'; '.join(got['reasons'])}); raise max_length or set lmm.max_video_tokens"
+                    )
+                batch = L.to_device(batch, env.device)
                 with dist.autocast(env):
                     loss = engine(**batch).loss
                 dist.backward(engine, loss, env, accum)
                 step_loss += float(loss.detach()) / accum
                 tokens += int(batch["attention_mask"].sum())
-                batch_ids += [items[i].id for i in indices]
+                batch_ids += got["ids"]
             dist.step(engine, optimizer, params, float(cfg.max_grad_norm), env)
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
@@ -200,7 +214,7 @@ def run_stage(stage: int, cfg, adapter, model, tokenizer, output_dir: str, env) 
                     model,
                     optimizer,
                     scheduler,
-                    {"stage": stage, "total": total},
+                    {"stage": stage, "total": total, "fingerprint": fingerprint},
                     keep=int(cfg.keep_checkpoints),
                     engine=engine if env.deepspeed is not None else None,
                 )
@@ -220,13 +234,16 @@ def run_stage(stage: int, cfg, adapter, model, tokenizer, output_dir: str, env) 
         "loss_after": loss_after,
         "seconds": round(elapsed, 3),
         "tokens_per_s": round(tokens / elapsed, 2) if elapsed else None,
+        "data_wait_s": round(waited, 3),
+        "data_share": round(waited / elapsed, 4) if elapsed else None,
+        "data": data | {"reasons": sorted(reasons)},
         "peak_memory_mb": dist.peak_memory_mb(env),
+        "fingerprint": fingerprint,
     }
     trained = ckpt.trainable_state(model)  # every rank: a collective gather under ZeRO-3
     if env.rank == 0:
         ckpt.save_weights(trained, os.path.join(folder, "trained.safetensors"))
-        with open(done_file, "w", encoding="utf-8") as fh:
-            json.dump(result, fh, indent=2)
+        atomic_write_text(done_file, json.dumps(result, indent=2))
     return result
 
 
@@ -243,24 +260,30 @@ def probe_loss(model, batch) -> float:
 
 
 def save_final(cfg, adapter, model, tokenizer, output_dir: str, dtype=None) -> str:
-    """A standalone model folder: LoRA merged, tokenizer with chat template, and the adapter settings. The
-    weights are stored in `dtype` (the run's compute dtype), rounded once from the fp32 masters after merging."""
+    """A standalone model folder: LoRA merged (and saved on its own in PEFT format), tokenizer, chat
+    template, processor files and the adapter settings (s2i_core/lmm/export.py). The weights are stored in
+    `dtype` (the run's compute dtype), rounded once from the fp32 masters after merging."""
     import dataclasses
 
+    from s2i_core.lmm import export
+
     folder = os.path.join(output_dir, "model")
+    export.save_adapter(model, folder, adapter.config.model)
     merged = model.merge_and_unload() if hasattr(model, "merge_and_unload") else model
     if dtype is not None:
         merged.to(dtype=dtype)
     merged.config.use_cache = True
     merged.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
+    export.save_processor_files(adapter, tokenizer, folder)
+    # trust_remote_code is never written: a folder must not be able to turn on running its own code
     settings = dataclasses.asdict(adapter.config) | {"impl": adapter.family, "model": folder, "tiny": False}
+    settings.pop("trust_remote_code", None)
     if cfg.get("score"):
         from omegaconf import OmegaConf
 
         settings["score"] = OmegaConf.to_container(cfg.score, resolve=True)
-    with open(os.path.join(folder, "s2i_lmm.json"), "w", encoding="utf-8") as fh:
-        json.dump(settings, fh, indent=2)
+    atomic_write_text(os.path.join(folder, "s2i_lmm.json"), json.dumps(settings, indent=2))
     return folder
 
 
@@ -290,19 +313,29 @@ def _lr_factor(step: int, warmup: int, total: int) -> float:
 def _append(path: str, row: dict) -> None:
     with open(path, "a", encoding="utf-8") as fh:
         fh.write(json.dumps(row) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
 
 
 def _keep_until(path: str, step: int) -> None:
     rows = [r for r in _read(path) if r["step"] <= step]
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.writelines(json.dumps(r) + "\n" for r in rows)
+    atomic_write_text(path, "".join(json.dumps(r) + "\n" for r in rows))
 
 
 def _read(path: str) -> list[dict]:
+    """The rows of a metrics log; a torn last line (the process was killed mid-write) is left out."""
     if not os.path.exists(path):
         return []
     with open(path, encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+        lines = [line for line in fh if line.strip()]
+    rows = []
+    for number, line in enumerate(lines, 1):
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            if number < len(lines):
+                raise ConfigError(f"{path}:{number}: not a JSON line; the log is damaged") from None
+    return rows
 
 
 def _progress(label: str, total: int, start: int, show: bool):

@@ -14,10 +14,15 @@ def run(cfg) -> int:
     summary = train(cfg, job_output_dir(cfg))
     console = Console()
     for stage, result in summary["stages"].items():
+        data = result.get("data", {})
         console.print(
             f"stage {stage}: {result['steps']} steps, loss {result['loss_before']} -> "
-            f"{result['loss_after']}, {result['tokens_per_s']} tokens/s"
+            f"{result['loss_after']}, {result['tokens_per_s']} tokens/s, waiting for data "
+            f"{result.get('data_share') or 0:.0%}, answers shortened {data.get('truncated', 0)}, "
+            f"items dropped {data.get('dropped', 0)}"
         )
+        for reason in data.get("reasons", []):
+            console.print(f"  dropped: {reason}", highlight=False)
     if "model_dir" in summary:
         console.print(f"tuned model: {summary['model_dir']}  (s2i assess VIDEO model={summary['model_dir']})")
     return EXIT_OK

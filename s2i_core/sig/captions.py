@@ -33,7 +33,8 @@ def caption_videos(cfg, root: Path, videos: list[str], work: Path, show: bool) -
         from s2i_core.sig.progress import progress_bar
 
         model = load_scorer(node["model"], device=node.get("device", "auto"),
-                            batch_size=int(node.get("batch_size", 2)))
+                            batch_size=int(node.get("batch_size", 2)),
+                            trust_remote_code=bool(node.get("trust_remote_code", False)))
         size = max(1, int(node.get("batch_size", 2)))
         with journal, progress_bar(show, "captions", len(videos), completed=len(videos) - len(todo)) as advance:
             for start in range(0, len(todo), size):
