@@ -26,6 +26,15 @@ class Env:
     scaler: Any = None  # float16 without DeepSpeed: a GradScaler (fp16 gradients underflow without one)
 
 
+def free_port() -> int:
+    """A TCP port on localhost that nothing listens on now."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def setup(cfg) -> Env:
     import torch
 
@@ -43,11 +52,11 @@ def setup(cfg) -> Env:
     if ds is not None:
         import deepspeed
 
-        os.environ.setdefault("MASTER_ADDR", "127.0.0.1")
-        os.environ.setdefault("MASTER_PORT", str(29500 + os.getpid() % 1000))
-        os.environ.setdefault("RANK", "0")
-        os.environ.setdefault("LOCAL_RANK", "0")
-        os.environ.setdefault("WORLD_SIZE", "1")
+        if "TORCHELASTIC_RUN_ID" not in os.environ and world == 1:
+            # one process, no launcher: its own free port. Values inherited from a parent that ran DeepSpeed
+            # in-process (a notebook, a test session) would point at that parent's still-open store.
+            os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(free_port()), RANK="0", LOCAL_RANK="0",
+                              WORLD_SIZE="1")
         deepspeed.init_distributed(dist_backend="nccl" if cuda else "gloo")
     elif world > 1 and not torch.distributed.is_initialized():
         torch.distributed.init_process_group("nccl" if cuda else "gloo")

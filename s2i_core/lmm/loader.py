@@ -95,6 +95,9 @@ def make_loader(dataset: Instructions, batches: list[list[int]], cfg: LoaderConf
         collate_fn=Collate(dataset.adapter, dataset.tokenizer),
         num_workers=workers,
         pin_memory=pin_memory,
+        # its own generator: drawing the workers' base seed from the global RNG would shift the dropout of a
+        # resumed run (whose RNG state was restored before the loader is made) against an uninterrupted one
+        generator=torch.Generator().manual_seed(0),
         **options,
     )
 
