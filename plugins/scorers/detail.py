@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from s2i_plugins.scorers.common import MappedScorer, band_energies, patches
 
+from s2i_core.options import between
 from s2i_core.specs import ScorerSpec
 
 
@@ -74,10 +75,10 @@ class Resolution(MappedScorer):
 
 @dataclass
 class NoiseConfig:
-    bad: float = 3.0  # noise sigma (8-bit grey levels) of heavy grain, as it survives compression
-    good: float = 0.6  # sigma of clean footage: grain this faint is invisible
-    block: int = 16  # the estimate is taken per block of this many pixels
-    quantile: float = 0.1  # the flattest blocks show noise, not texture
+    bad: float = between(0, None, default=3.0)  # noise sigma (8-bit grey levels) of heavy grain
+    good: float = between(0, None, default=0.6)  # sigma of clean footage: grain this faint is invisible
+    block: int = between(2, None, default=16)  # the estimate is taken per block of this many pixels
+    quantile: float = between(0, 1, default=0.1)  # the flattest blocks show noise, not texture
 
 
 class Noise(MappedScorer):

@@ -12,6 +12,8 @@ from s2i_core.hydra_bridge import job_output_dir
 from s2i_core.registry import load_registry
 
 TASKS = ("scoring", "justification", "build")
+RANGES = {"limit": (0, None), "batch": (1, None), "bootstrap": (0, None), "repeats": (1, None),
+          "count": (1, None), "max_new_tokens": (1, None)}
 
 
 def run(cfg: DictConfig) -> int:
