@@ -105,6 +105,15 @@ def verify(folder: str | os.PathLike, names: list[str], what: str = "data") -> d
     return manifest
 
 
+def verify_if_generated(folder: str | os.PathLike, names: list[str], what: str) -> dict | None:
+    """`verify` for a folder that shows it is a `s2i generate` output (a manifest or a `.s2i/` folder); a
+    folder with neither holds hand-made files, taken as they are (None)."""
+    folder = Path(folder)
+    if (folder / MANIFEST).exists() or (folder / ".s2i").is_dir():
+        return verify(folder, names, what)
+    return None
+
+
 def write(folder: Path, manifest: dict, names: list[str]) -> dict:
     """Add the file list with hashes to `manifest` and write it atomically, last."""
     from s2i_core.sig.io import atomic_write_text
