@@ -42,8 +42,11 @@ def _holder(out: Path) -> dict | None:
 
 
 def test_a_second_run_on_a_held_folder_refuses_and_the_first_finishes_intact(videos, tmp_path):
+    many = tmp_path / "many"  # enough work that the first run is still scoring when the second starts
+    for copy in range(5):
+        shutil.copytree(videos, many / f"c{copy}")
     out = tmp_path / "shared"
-    first_args = ["generate", f"input={videos}", f"output={out}", *FAST]
+    first_args = ["generate", f"input={many}", f"output={out}", *FAST]
     first = subprocess.Popen([S2I, *first_args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while _holder(out) is None and first.poll() is None and time.monotonic() < deadline:
@@ -61,9 +64,12 @@ def test_a_second_run_on_a_held_folder_refuses_and_the_first_finishes_intact(vid
     _, err = first.communicate(timeout=600)
     assert first.returncode == 0, err
 
+    # The same run alone (its scores reused, so only the derived files are rebuilt) writes the same bytes.
     alone = tmp_path / "alone"
-    run_s2i("generate", f"input={videos}", f"output={alone}", *FAST, check=True)
+    shutil.copytree(out / ".s2i", alone / ".s2i", ignore=shutil.ignore_patterns("lock", "outputs.json"))
+    run_s2i("generate", f"input={many}", f"output={alone}", *FAST, check=True)
     manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["counts"]["records"] == 30
     assert set(manifest["files"]) | {"manifest.json"} == _dataset_files(out) == _dataset_files(alone)
     for name in manifest["files"]:
         assert (out / name).read_bytes() == (alone / name).read_bytes(), name

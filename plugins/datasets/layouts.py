@@ -55,7 +55,9 @@ class Layout:
         for key, video, mos in self.rows(path):
             value = to_float(mos, path, self.name, f"row {key!r}")
             if not math.isfinite(value) or (low is not None and value < low) or (high is not None and value > high):
-                scale = f" (the dataset's scale is {low} to {high})" if low is not None else ""
+                scale = (f" (the dataset's scale is {low} to {high})" if low is not None and high is not None
+                         else f" (the scale starts at {low})" if low is not None
+                         else f" (the scale ends at {high})" if high is not None else "")
                 raise ConfigError(f"dataset {self.name!r}: {str(path)!r} row {key!r}: MOS {mos!r} is not a finite "
                                   f"score{scale}")
             where = locate(self.root, video)
