@@ -23,12 +23,20 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 PIP=".venv/bin/python -m pip -q --disable-pip-version-check"
+# Every version is locked (constraints/lock.txt, frozen from a working install): a fresh install resolves the
+# same packages as the one BENCHMARKS.md was measured with.
+LOCK="-c constraints/lock.txt"
 $PIP install --upgrade pip setuptools wheel
-# torch before anything that depends on it, or pip resolves the multi-GB CUDA wheels.
-log "installing torch, torchcodec (pinned in constraints/cpu.txt)"
-$PIP install -c constraints/cpu.txt torch torchcodec
+# torch before anything that depends on it, or pip resolves the multi-GB CUDA wheels; the lock pins the CPU
+# build (+cpu), which lives on PyTorch's CPU index (TORCH_INDEX_URL= to use a mirror, empty for none).
+TORCH_INDEX_URL=${TORCH_INDEX_URL-https://download.pytorch.org/whl/cpu}
+log "installing torch, torchcodec (CPU builds, versions from constraints/lock.txt)"
+# shellcheck disable=SC2086  # LOCK is two words
+$PIP install $LOCK ${TORCH_INDEX_URL:+--extra-index-url "$TORCH_INDEX_URL"} torch torchcodec
 # deepspeed builds from sdist and imports torch in setup.py: build against the torch we already have.
-DS_BUILD_OPS=0 $PIP install -c constraints/cpu.txt --no-build-isolation deepspeed
+# shellcheck disable=SC2086
+DS_BUILD_OPS=0 $PIP install $LOCK --no-build-isolation deepspeed
 log "installing score2instruct (editable) with test extras (references: vmaf-torch, brisque)"
-$PIP install -c constraints/cpu.txt -e ".[test]"
+# shellcheck disable=SC2086
+$PIP install $LOCK -e ".[test]"
 log "done: $(.venv/bin/s2i --version 2>/dev/null || echo 's2i installed')"
