@@ -124,7 +124,7 @@ def decoder_class():
     raises DecoderUnavailable with the cause and the fix, never a per-video error."""
     try:
         from torchcodec.decoders import VideoDecoder
-    except Exception as exc:  # noqa: BLE001 - torchcodec raises RuntimeError/OSError/ImportError when it cannot load
+    except Exception as exc:  # noqa: BLE001 - a failed load is RuntimeError, OSError or ImportError
         import re
 
         import torch

@@ -54,7 +54,8 @@ class Layout:
         out = []
         for key, video, mos in self.rows(path):
             value = to_float(mos, path, self.name, f"row {key!r}")
-            if not math.isfinite(value) or (low is not None and value < low) or (high is not None and value > high):
+            outside = (low is not None and value < low) or (high is not None and value > high)
+            if not math.isfinite(value) or outside:
                 scale = (f" (the dataset's scale is {low} to {high})" if low is not None and high is not None
                          else f" (the scale starts at {low})" if low is not None
                          else f" (the scale ends at {high})" if high is not None else "")
@@ -62,8 +63,8 @@ class Layout:
                                   f"score{scale}")
             where = locate(self.root, video)
             if not where.resolve().is_relative_to(root):
-                raise ConfigError(f"dataset {self.name!r}: {str(path)!r} row {key!r}: video {video!r} lies outside "
-                                  f"the dataset root {str(root)!r}")
+                raise ConfigError(f"dataset {self.name!r}: {str(path)!r} row {key!r}: video {video!r} lies "
+                                  f"outside the dataset root {str(root)!r}")
             out.append(LabeledVideo(key, where, value))
         if not out:
             raise ConfigError(f"dataset {self.name!r}: no labelled videos in {str(path)!r}")

@@ -89,7 +89,8 @@ def merge_data(parts: list[Path], folder: Path) -> Path:
     """One training folder from several `s2i generate`-layout folders (video paths made absolute)."""
     stages: dict[int, list[dict]] = {1: [], 2: []}
     for part in parts:
-        names = [f"instructions/stage{s}.jsonl" for s in stages if (part / "instructions" / f"stage{s}.jsonl").is_file()]
+        names = [f"instructions/stage{s}.jsonl" for s in stages
+                 if (part / "instructions" / f"stage{s}.jsonl").is_file()]
         root = dataset_manifest.verify(part, names, "data").get("input", str(part))
         for stage, rows in stages.items():
             path = part / "instructions" / f"stage{stage}.jsonl"

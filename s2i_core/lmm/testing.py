@@ -70,7 +70,8 @@ def write_instructions(folder: str, input_dir: str, videos: dict[str, str], *, d
     for name, rows in (("stage1", stage1), ("stage2", stage2)):
         with open(os.path.join(folder, "instructions", f"{name}.jsonl"), "w", encoding="utf-8") as fh:
             fh.writelines(json.dumps(r) + "\n" for r in rows)
-    record_files(folder, {"input": os.path.abspath(input_dir), "counts": {"stage1": len(stage1), "stage2": len(stage2)}})
+    counts = {"stage1": len(stage1), "stage2": len(stage2)}
+    record_files(folder, {"input": os.path.abspath(input_dir), "counts": counts})
     return folder
 
 

@@ -51,7 +51,7 @@ def generate(cfg: DictConfig, output_dir: str | Path | None = None, *, progress:
         raise ConfigError("no scorers selected: use scorers=default or scorers=[name,...]")
     for node in scorer_nodes.values():
         registry.config("scorer", node)  # unknown names and out-of-range options fail here, not in every worker
-    executor_node = registry.config("executor", cfg.executor)  # noqa: F841 - range checks before any work
+    registry.config("executor", cfg.executor)  # its ranges too, before any work
     # A missing or corrupt aggregation.from_file, or a fit made for other dimensions, fails before any scoring.
     aggregation = Aggregation.from_config(cfg.get("aggregation"))
     for warning in check_scorers(aggregation, cfg.get("aggregation"), scorer_nodes, registry):
@@ -116,7 +116,8 @@ def _generate(cfg, out: Path, show: bool, registry, scorer_nodes: dict, aggregat
         scorers_json = json.dumps(scorer_nodes, sort_keys=True)
         scorer_versions = sorted({str(e.provider) for e in registry.entries("scorer").values()})
         decoder = json.dumps(decoder_versions, sort_keys=True)
-        fingerprint = hashlib.sha256(f"{root}\n{scorers_json}\n{scorer_versions}\n{decoder}".encode()).hexdigest()[:12]
+        key = f"{root}\n{scorers_json}\n{scorer_versions}\n{decoder}"
+        fingerprint = hashlib.sha256(key.encode()).hexdigest()[:12]
         journal = Journal(work / f"scores-{fingerprint}.jsonl")
         done = journal.read()
         stamps = {r: _stamp(root / r) for r in rels}
