@@ -198,3 +198,28 @@ def test_the_manifest_records_the_resolved_versions(videos, tmp_path):
     for dist in ("torch", "torchcodec", "numpy", "opencv-python-headless", "transformers", "scipy"):
         assert versions[dist] == md.version(dist), dist
     assert versions["python"] == ".".join(map(str, sys.version_info[:3])) and versions["ffmpeg"].isdigit()
+
+
+def test_start_up_clean_up_removes_only_temp_files_of_dead_runs(tmp_path):
+    from s2i_core.sig.io import remove_stale_temps
+    from s2i_core.sig.lock import OutputLock
+
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    try:
+        theirs = tmp_path / "instructions" / f".stage1.jsonl.tmp{alive.pid}"
+        stale = tmp_path / f".records.jsonl.tmp{dead.pid}"
+        mine = tmp_path / f".report.html.tmp{os.getpid()}"
+        for path in (theirs, stale, mine):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("partial")
+        assert remove_stale_temps(tmp_path) == 2
+        assert theirs.exists() and not stale.exists() and not mine.exists()
+    finally:
+        alive.kill()
+        alive.wait()
+    with OutputLock(tmp_path):  # a second holder, even in the same process, is refused
+        with pytest.raises(Exception, match=rf"in use by another run \(pid {os.getpid()} on "):
+            OutputLock(tmp_path).acquire()
+    OutputLock(tmp_path).acquire().release()  # released: free again
