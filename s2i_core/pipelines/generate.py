@@ -5,6 +5,10 @@ one fsync'd line per video to the scores journal (`output/.s2i/scores-<scorer co
 derives levels, justifications, QA and every output file from the journal, deterministically and atomically.
 A killed run (even kill -9) rerun with the same command resumes from the journal and ends byte-identical to an
 uninterrupted run. Exit status 1 when any video failed (listed in errors.jsonl), 0 otherwise.
+
+One folder, one writer, one config: the run holds `output/.s2i/lock` from before it touches the folder until
+its manifest is written (a second run is refused); `manifest.json`, written last, lists every file with its
+hash, and outputs an earlier config wrote that this one does not are removed (`s2i_core/sig/manifest.py`).
 """
 
 from __future__ import annotations
@@ -30,6 +34,9 @@ from s2i_core.sig.progress import progress_bar
 from s2i_core.sig.work import crash_row, proxy_item, score_item
 from s2i_core.versions import resolved_versions
 from s2i_core.video import check_decoder
+
+
+RANGES = {"limit": (1, None), "balance.n": (0, None), "report_examples": (0, None)}  # checked by the CLI too
 
 
 def run(cfg: DictConfig) -> int:
@@ -70,9 +77,6 @@ def generate(cfg: DictConfig, output_dir: str | Path | None = None, *, progress:
     with OutputLock(out):
         return _generate(cfg, out, show, registry, scorer_nodes, aggregation, root, rels, skipped,
                          decoder_versions)
-
-
-RANGES = {"limit": (1, None), "balance.n": (0, None), "report_examples": (0, None)}  # checked by the CLI too
 
 
 def check_options(cfg: DictConfig) -> None:
