@@ -125,14 +125,15 @@ def check_composes(command: str, module, overrides: list[str]) -> None:
 
 
 def _one_line(exc: BaseException) -> str:
+    """Hydra's and OmegaConf's several-line messages (and their causes) as one line of their first statements."""
     lines = []
-    while exc is not None and len(lines) < 3:
+    while exc is not None:
         for line in str(exc).splitlines():
             line = line.strip()
             if line and not line.startswith(("full_key:", "object_type", "reference_type", "Set the environment")):
                 lines.append(line.rstrip("."))
         exc = exc.__cause__
-    return "; ".join(dict.fromkeys(lines)) or "the overrides do not compose"
+    return "; ".join(list(dict.fromkeys(lines))[:3]) or "the overrides do not compose"
 
 
 def _positional_to_override(name: str | None, args: list[str]) -> list[str]:
