@@ -8,7 +8,7 @@ import re
 import sys
 from importlib.resources import files
 
-from s2i_core.errors import S2IError, UnknownNameError
+from s2i_core.errors import ConfigError, S2IError, UnknownNameError
 
 EXIT_OK, EXIT_ITEM_ERRORS, EXIT_USAGE = 0, 1, 2
 _HYDRA_FLAGS_WITH_VALUE = {"--cfg", "-c", "--package", "-p", "--config-path", "-cp", "--config-name", "-cn",
@@ -49,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     except S2IError as exc:
         _error(exc)
         return EXIT_USAGE
+    except BrokenPipeError:
+        return _reader_left()
 
 
 def run_hydra_command(command: str, overrides: list[str]) -> int:
@@ -66,22 +68,72 @@ def run_hydra_command(command: str, overrides: list[str]) -> int:
     flags = getattr(module, "FLAGS", {})
     overrides = [flags.get(arg, arg) for arg in overrides]
     check_plugin_overrides(registry, overrides)
+    if not any(arg.startswith("-") for arg in overrides):  # flags (-m, --cfg, --help) go to Hydra as they are
+        check_composes(command, module, overrides)
     codes: list[int] = []
+    started: list[bool] = []
 
     def task(cfg) -> None:
+        started.append(True)
         try:
             codes.append(int(module.run(cfg) or EXIT_OK))
         except S2IError as exc:
             _error(exc)
             codes.append(EXIT_USAGE)
+        except BrokenPipeError:
+            codes.append(_reader_left())
 
     saved = sys.argv
     sys.argv = [f"s2i {command}", *overrides]
     try:
         hydra.main(version_base=None, config_path="pkg://s2i_conf", config_name=command)(task)()
+    except SystemExit as exc:
+        # Hydra exits 1 both for a config it cannot compose (nothing ran: a usage error) and a job that crashed.
+        if exc.code not in (0, None):
+            return EXIT_USAGE if not started else EXIT_ITEM_ERRORS
     finally:
         sys.argv = saved
     return max(codes, default=EXIT_OK)
+
+
+def check_composes(command: str, module, overrides: list[str]) -> None:
+    """Compose the config as Hydra will, before Hydra sets up anything, so a bad override, a missing value or a
+    value of the wrong type or range is one line and exit status 2 instead of a stack trace."""
+    from hydra import compose, initialize_config_module
+    from hydra.core.global_hydra import GlobalHydra
+    from omegaconf import OmegaConf
+
+    from s2i_core.options import check_against_defaults
+    from s2i_core.specs import KINDS
+
+    GlobalHydra.instance().clear()
+    try:
+        with initialize_config_module("s2i_conf", version_base=None):
+            defaults = compose(command)
+            try:
+                cfg = compose(command, overrides=overrides)
+            except Exception as exc:  # noqa: BLE001 - whatever Hydra/OmegaConf raise, the override is at fault
+                raise ConfigError(_one_line(exc)) from None
+    finally:
+        GlobalHydra.instance().clear()
+    missing = sorted(OmegaConf.missing_keys(cfg))
+    if missing:
+        raise ConfigError(f"s2i {command} needs {', '.join(f'{m}=...' for m in missing)}")
+    plain = OmegaConf.to_container(cfg, resolve=False)
+    check_against_defaults(plain, OmegaConf.to_container(defaults, resolve=False),
+                           getattr(module, "RANGES", None), skip={"hydra", *(k.group for k in KINDS)})
+
+
+def _one_line(exc: BaseException) -> str:
+    """Hydra's and OmegaConf's several-line messages (and their causes) as one line of their first statements."""
+    lines = []
+    while exc is not None:
+        for line in str(exc).splitlines():
+            line = line.strip()
+            if line and not line.startswith(("full_key:", "object_type", "reference_type", "Set the environment")):
+                lines.append(line.rstrip("."))
+        exc = exc.__cause__
+    return "; ".join(list(dict.fromkeys(lines))[:3]) or "the overrides do not compose"
 
 
 def _positional_to_override(name: str | None, args: list[str]) -> list[str]:
@@ -124,6 +176,14 @@ def _usage() -> None:
         module = importlib.import_module(f"s2i_core.pipelines.{name}")
         console.print(f"  {name:<11} {(module.__doc__ or '').strip().splitlines()[0]}")
     console.print("\n`s2i COMMAND --help` shows the composed config and every config group.")
+
+
+def _reader_left() -> int:
+    """`s2i assess --json | head`: the reader left; what it did not read is not an error of ours."""
+    import os
+
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes
+    return EXIT_OK
 
 
 def _error(exc: BaseException) -> None:

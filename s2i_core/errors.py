@@ -46,3 +46,7 @@ class VideoError(S2IError):
     def __init__(self, path: str, kind: str, message: str):
         self.path, self.kind = str(path), kind
         super().__init__(f"{path}: {message}")
+
+
+class DecoderUnavailable(ConfigError):
+    """The video decoder library cannot load in this environment: no video can be read, so nothing runs."""

@@ -86,12 +86,18 @@ class Registry:
         name, values = _split_node(node)
         spec = self.get(kind, name)
         try:
-            return spec.config(**values)
+            config = spec.config(**values)
         except TypeError as exc:
             import dataclasses
 
             known = [f.name for f in dataclasses.fields(spec.config)]
             raise ConfigError(f"{kind} {name!r}: {exc}; its options are: {', '.join(known) or '(none)'}") from exc
+        from s2i_core.options import check_plugin_config
+
+        group = KIND_BY_NAME[kind].group if kind in KIND_BY_NAME else kind
+        check_plugin_config(f"{group}.{name}" if KIND_BY_NAME.get(kind) and KIND_BY_NAME[kind].multi else group,
+                            config)
+        return config
 
     def build(self, kind: str, node: Any) -> Any:
         name, _ = _split_node(node)

@@ -16,7 +16,7 @@ from functools import cached_property
 
 import numpy as np
 
-from s2i_core.errors import VideoError
+from s2i_core.errors import DecoderUnavailable, VideoError
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,9 @@ def open_decoder(path: str | os.PathLike):
         raise VideoError(path, "not_a_file", "is a folder, not a video file")
     if os.path.getsize(path) == 0:
         raise VideoError(path, "empty", "file is empty (0 bytes)")
-    from torchcodec.decoders import VideoDecoder
+    if not os.access(path, os.R_OK):
+        raise VideoError(path, "unreadable", "permission denied: this user cannot read the file")
+    VideoDecoder = decoder_class()
 
     try:
         # exact mode scans the container once (no decoding): true frame counts for variable frame rate
@@ -115,6 +117,57 @@ def open_decoder(path: str | os.PathLike):
         cause = _ffmpeg_cause(text)
         raise VideoError(path, "not_a_video", f"cannot open as video ({cause}); the file is not a video "
                          "container ffmpeg understands, or it is truncated before its index") from exc
+
+
+def decoder_class():
+    """torchcodec's VideoDecoder; a library that cannot load (a CUDA build on a CPU machine, no FFmpeg 4-8)
+    raises DecoderUnavailable with the cause and the fix, never a per-video error."""
+    try:
+        from torchcodec.decoders import VideoDecoder
+    except Exception as exc:  # noqa: BLE001 - a failed load is RuntimeError, OSError or ImportError
+        import re
+
+        import torch
+
+        causes = re.findall(r"^\s*(\w*(?:Error|Exception): .+)$", str(exc), flags=re.M)
+        cause = causes[-1].strip() if causes else f"{type(exc).__name__}: {str(exc).strip().splitlines()[0]}"
+        raise DecoderUnavailable(
+            f"the video decoder cannot load ({cause}; torch {torch.__version__}, torchcodec "
+            f"{_version('torchcodec')}); fix: install the CPU builds the set-up pins "
+            "(bash scripts/setup.sh, or pip install -c constraints/lock.txt torch torchcodec) and an FFmpeg "
+            "4 to 8 (apt-get install ffmpeg)") from None
+    return VideoDecoder
+
+
+def _version(dist: str) -> str:
+    import importlib.metadata as md
+
+    try:
+        return md.version(dist)
+    except md.PackageNotFoundError:
+        return "not installed"
+
+
+def check_decoder() -> dict[str, str]:
+    """Open the packaged sample once: the run stops here, before the first video, when decoding cannot work.
+    Returns the decoder's versions (they are part of the scores' fingerprint)."""
+    from s2i_core.hydra_bridge import samples_dir
+
+    decoder_class()
+    sample = os.path.join(samples_dir(), "pristine.mp4")
+    try:
+        meta_of(open_decoder(sample), sample)
+    except VideoError as exc:
+        raise DecoderUnavailable(f"the video decoder loads but cannot read the packaged sample ({exc}); "
+                                 "reinstall with bash scripts/setup.sh") from None
+    import torchcodec
+
+    return {"torchcodec": _version("torchcodec"), "ffmpeg": str(getattr(torchcodec, "ffmpeg_major_version", "?")),
+            "torch": _version("torch")}
+
+
+# Image codecs: a single frame in one of these is a picture with a video suffix, not a video.
+STILL_CODECS = {"png", "bmp", "tiff", "webp", "gif", "ppm", "pgm", "pam", "jpegls", "jpeg2000", "qoi", "mjpeg"}
 
 
 def _ffmpeg_cause(text: str) -> str:
@@ -132,6 +185,8 @@ def meta_of(decoder, path: str) -> VideoMeta:
         duration = frames / fps
     if not m.width or not m.height or frames <= 0:
         raise VideoError(path, "no_frames", "video stream has no decodable frames")
+    if frames <= 1 and (m.codec or "").lower() in STILL_CODECS:
+        raise VideoError(path, "still_image", f"is a single {m.codec} picture, not a video")
     return VideoMeta(int(m.width), int(m.height), fps, frames, duration, int(m.rotation or 0), m.codec or "",
                      float(m.bit_rate or 0.0))
 

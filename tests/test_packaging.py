@@ -75,3 +75,44 @@ def test_non_editable_install_runs_from_another_directory(tmp_path):
     assert proc.returncode == 0, proc.stderr
     records = (elsewhere / "demo" / "records.jsonl").read_text().splitlines()
     assert len(records) >= 10  # the built-in samples shipped as package data
+
+
+def _lock() -> dict[str, str]:
+    from packaging.utils import canonicalize_name
+
+    pins = {}
+    for line in (REPO / "constraints/lock.txt").read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            name, _, version = line.partition("==")
+            assert version, f"constraints/lock.txt: {line!r} is not pinned with =="
+            pins[canonicalize_name(name)] = version
+    return pins
+
+
+def test_the_cpu_install_cannot_pull_a_decoder_build_that_does_not_load():
+    from packaging.requirements import Requirement
+
+    (torchcodec,) = [Requirement(r) for r in PYPROJECT["project"]["dependencies"] if r.startswith("torchcodec")]
+    assert "0.13.0" in torchcodec.specifier and "0.14.0" not in torchcodec.specifier
+    assert _lock()["torchcodec"].startswith("0.13.")
+
+
+def test_the_lock_pins_every_dependency_and_the_documented_install_resolves_to_it():
+    import importlib.metadata as md
+
+    pins = _lock()
+    assert "score2instruct" not in pins and len(pins) >= 50
+    for name, version in pins.items():  # the lock is the environment the tests (and BENCHMARKS.md) ran in
+        assert md.version(name) == version, f"{name}: installed {md.version(name)}, locked {version}"
+    setup_sh = (REPO / "scripts/setup.sh").read_text()
+    installs = [line for line in setup_sh.splitlines() if "$PIP install" in line and "--upgrade pip" not in line]
+    assert installs and all("$LOCK" in line for line in installs) and 'LOCK="-c constraints/lock.txt"' in setup_sh
+    # pip resolves the package and its test extra with the lock and nothing but what is installed: every
+    # requirement (the torchcodec bound included) is satisfied by exactly the locked versions.
+    report = subprocess.run([sys.executable, "-m", "pip", "--disable-pip-version-check", "install", "--dry-run",
+                             "--no-index", "--no-build-isolation", "-c", str(REPO / "constraints/lock.txt"),
+                             "--report", "-", "-q", "-e", f"{REPO}[test]"],
+                            capture_output=True, text=True, check=True, cwd=REPO)
+    plan = json.loads(report.stdout)
+    assert [item["metadata"]["name"] for item in plan["install"]] == ["score2instruct"]

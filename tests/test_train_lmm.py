@@ -10,7 +10,7 @@ import pytest
 import torch
 from conftest import make_video, run_s2i
 
-from s2i_core.lmm.testing import compose, lmm_registry, tiny_overrides, write_instructions
+from s2i_core.lmm.testing import compose, lmm_registry, record_files, tiny_overrides, write_instructions
 
 FAST = ["stage1.lr=5e-3", "stage2.lr=5e-3", "batch_size=2"]
 
@@ -184,6 +184,7 @@ def test_scoring_reads_the_level_where_training_put_it(tmp_path):
         str(tmp_path / "data"), str(tmp_path / "in"), {"clean.mp4": "excellent", "noisy.mp4": "bad"}, dimensions=0
     )
     shutil.copy(f"{data}/instructions/stage1.jsonl", f"{data}/instructions/stage2.jsonl")  # overall items only
+    record_files(data)
     cfg = compose(
         "train",
         tiny_overrides("qwen2_vl")

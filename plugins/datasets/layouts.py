@@ -6,8 +6,10 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 from s2i_core.bench.datasets import LabeledVideo, labels_path, locate, read_table, read_xlsx, to_float
 from s2i_core.errors import ConfigError
@@ -40,10 +42,30 @@ class Layout:
     def rows(self, path: Path):
         raise NotImplementedError
 
+    def declared_range(self) -> tuple[float | None, float | None]:
+        return self.mos_range or (None, None)
+
+    mos_range: tuple[float, float] | None = None  # the published MOS scale; a value outside is a broken label
+
     def items(self) -> list[LabeledVideo]:
         path = self.labels
-        out = [LabeledVideo(key, locate(self.root, video), to_float(mos, path, self.name, f"row {key!r}"))
-               for key, video, mos in self.rows(path)]
+        root = self.root.resolve()
+        low, high = self.declared_range()
+        out = []
+        for key, video, mos in self.rows(path):
+            value = to_float(mos, path, self.name, f"row {key!r}")
+            outside = (low is not None and value < low) or (high is not None and value > high)
+            if not math.isfinite(value) or outside:
+                scale = (f" (the dataset's scale is {low} to {high})" if low is not None and high is not None
+                         else f" (the scale starts at {low})" if low is not None
+                         else f" (the scale ends at {high})" if high is not None else "")
+                raise ConfigError(f"dataset {self.name!r}: {str(path)!r} row {key!r}: MOS {mos!r} is not a finite "
+                                  f"score{scale}")
+            where = locate(self.root, video)
+            if not where.resolve().is_relative_to(root):
+                raise ConfigError(f"dataset {self.name!r}: {str(path)!r} row {key!r}: video {video!r} lies "
+                                  f"outside the dataset root {str(root)!r}")
+            out.append(LabeledVideo(key, where, value))
         if not out:
             raise ConfigError(f"dataset {self.name!r}: no labelled videos in {str(path)!r}")
         return out
@@ -51,6 +73,8 @@ class Layout:
 
 class KonvidLayout(Layout):
     """KoNViD-1k: KoNViD_1k_attributes.csv (flickr_id, MOS, ...) or KoNViD_1k_mos.csv; videos <flickr_id>.mp4."""
+
+    mos_range = (1.0, 5.0)
 
     name, default_labels = "konvid_1k", "KoNViD_1k_attributes.csv"
 
@@ -61,6 +85,8 @@ class KonvidLayout(Layout):
 
 class LiveVqcLayout(Layout):
     """LIVE-VQC: data.mat (MATLAB) with cell array `video_list` (A001.mp4, ...) and column `mos`."""
+
+    mos_range = (0.0, 100.0)
 
     name, default_labels = "live_vqc", "data.mat"
 
@@ -82,6 +108,8 @@ class LiveVqcLayout(Layout):
 class LsvqLayout(Layout):
     """LSVQ: LSVQ_whole_test.csv / LSVQ_whole_test_1080p.csv (name, ..., mos, ...); videos <name>.mp4."""
 
+    mos_range = (0.0, 100.0)
+
     name, default_labels = "lsvq_test", "LSVQ_whole_test.csv"
 
     def rows(self, path):
@@ -98,6 +126,8 @@ class YoutubeUgcLayout(Layout):
 
     A CSV export of that sheet is read too. Videos are <vid>.mkv as published, or transcoded <vid>.mp4.
     """
+
+    mos_range = (1.0, 5.0)
 
     name, default_labels = "youtube_ugc", "original_videos_MOS_for_YouTube_UGC_dataset.xlsx"
     columns = (("vid", ("vid",)), ("mos", ("MOS full", "MOSfull", "mos_full", "MOS")))  # accepted spellings
@@ -138,12 +168,17 @@ class MaxwellLayout(Layout):
 class CsvConfig(LayoutConfig):
     path_column: str = "path"
     mos_column: str = "mos"
+    mos_min: Optional[float] = None  # the scale of the MOS column: a label outside it is refused
+    mos_max: Optional[float] = None
 
 
 class CsvLayout(Layout):
-    """Any dataset: a CSV with a video path column (relative to root, or absolute) and a MOS column."""
+    """Any dataset: a CSV with a video path column (relative to root, or absolute inside it) and a MOS column."""
 
     name, default_labels = "csv", "labels.csv"
+
+    def declared_range(self):
+        return self.cfg.mos_min, self.cfg.mos_max
 
     def rows(self, path):
         cols = {"path": (self.cfg.path_column,), "mos": (self.cfg.mos_column,)}

@@ -17,15 +17,16 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from s2i_core.errors import ConfigError
+from s2i_core.options import between
 from s2i_core.specs import ExecutorSpec
 
 
 @dataclass
 class LocalConfig:
-    workers: int = 2  # 0 runs in this process (debugging); -1 uses every CPU
+    workers: int = between(-1, None, default=2)  # 0 runs in this process (debugging); -1 uses every CPU
     start_method: str = "spawn"  # spawn | forkserver
-    threads_per_worker: int = 1  # OMP/torch threads in each worker; more workers beat more threads here
-    max_tasks_per_worker: int = 0  # recycle a worker after this many videos (0: never), bounds leaks
+    threads_per_worker: int = between(1, None, default=1)  # OMP/torch threads in each worker
+    max_tasks_per_worker: int = between(0, None, default=0)  # recycle a worker after this many videos (0: never)
 
 
 def _init_worker(parent: int, threads: int) -> None:

@@ -12,16 +12,17 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from s2i_core.errors import ConfigError
+from s2i_core.options import between
 from s2i_core.specs import ExecutorSpec
 
 
 @dataclass
 class RayConfig:
     address: str = ""  # "" starts a local Ray; "auto" or ray://host:10001 joins a cluster
-    num_cpus_per_task: float = 1.0
-    max_in_flight: int = 0  # 0: 2 x the cluster's CPUs
-    max_retries: int = 2  # re-run a task whose worker or node died
-    local_cpus: int = 0  # CPUs for a local Ray started here (0: all)
+    num_cpus_per_task: float = between(0.01, None, default=1.0)
+    max_in_flight: int = between(0, None, default=0)  # 0: 2 x the cluster's CPUs
+    max_retries: int = between(0, None, default=2)  # re-run a task whose worker or node died
+    local_cpus: int = between(0, None, default=0)  # CPUs for a local Ray started here (0: all)
 
 
 class RayExecutor:

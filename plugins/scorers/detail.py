@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from s2i_plugins.scorers.common import MappedScorer, band_energies, patches
 
+from s2i_core.options import between
 from s2i_core.specs import ScorerSpec
 
 
@@ -43,8 +44,10 @@ class Sharpness(MappedScorer):
 class ResolutionConfig:
     bad: float = 200.0  # effective side (sqrt of the pixel count) of QCIF-CIF, or of 480p upscaled 3x
     good: float = 720.0  # effective side of native 540p and up
-    native_ratio: float = 0.55  # E1/E2 of native-resolution camera footage: at or above it, no upscaling
-    falloff: float = 1.5  # how fast effective lines fall with the finest-octave deficit
+    # E1/E2 of native-resolution camera footage: at or above it, no upscaling
+    native_ratio: float = between(0.0, None, default=0.55)
+    # how fast effective lines fall with the finest-octave deficit
+    falloff: float = between(0.0, None, default=1.5)
 
 
 class Resolution(MappedScorer):
@@ -74,10 +77,10 @@ class Resolution(MappedScorer):
 
 @dataclass
 class NoiseConfig:
-    bad: float = 3.0  # noise sigma (8-bit grey levels) of heavy grain, as it survives compression
-    good: float = 0.6  # sigma of clean footage: grain this faint is invisible
-    block: int = 16  # the estimate is taken per block of this many pixels
-    quantile: float = 0.1  # the flattest blocks show noise, not texture
+    bad: float = between(0, None, default=3.0)  # noise sigma (8-bit grey levels) of heavy grain
+    good: float = between(0, None, default=0.6)  # sigma of clean footage: grain this faint is invisible
+    block: int = between(2, None, default=16)  # the estimate is taken per block of this many pixels
+    quantile: float = between(0, 1, default=0.1)  # the flattest blocks show noise, not texture
 
 
 class Noise(MappedScorer):
@@ -123,10 +126,14 @@ CODEC_EFFICIENCY = {"h264": 1.0, "hevc": 1.6, "vp9": 1.5, "av1": 1.9, "vp8": 0.9
 class CompressionConfig:
     bad: float = 0.7  # artefact index of heavy compression (visible blocks, starved of bits)
     good: float = 0.1
-    period: int = 8  # transform block size folded over (8 also catches H.264's 4x4 grid at phases 0 and 4)
-    floor: float = 1.0  # grey levels added to the median step: a block edge of 0.1 levels is not visible
-    need_bpp: float = 0.02  # H.264 bits per pixel a 640x360 clip with little motion needs to be transparent
-    bitrate_weight: float = 0.18  # artefact index per halving of the bit budget relative to the need
+    # transform block size folded over (8 also catches H.264's 4x4 grid at phases 0 and 4)
+    period: int = between(2, None, default=8)
+    # grey levels added to the median step: a block edge of 0.1 levels is not visible
+    floor: float = between(0.0, None, default=1.0)
+    # H.264 bits per pixel a 640x360 clip with little motion needs to be transparent
+    need_bpp: float = between(0.0, None, default=0.02)
+    # artefact index per halving of the bit budget relative to the need
+    bitrate_weight: float = between(0.0, None, default=0.18)
 
 
 class Compression(MappedScorer):

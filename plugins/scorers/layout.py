@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from s2i_plugins.scorers.common import MappedScorer, in_picture, picture_box
 
+from s2i_core.options import between
 from s2i_core.specs import ScorerSpec
 
 
@@ -29,7 +30,8 @@ def visual_weight(gray: np.ndarray, width: int = 96) -> np.ndarray:
 class CompositionConfig:
     bad: float = 0.9  # imbalance of a subject pushed against the frame edge
     good: float = 0.3
-    border: float = 0.08  # width of the frame margin (fraction of each side) where weight counts as cut off
+    # width of the frame margin (fraction of each side) where weight counts as cut off
+    border: float = between(0.0, 0.5, default=0.08)
 
 
 class Composition(MappedScorer):

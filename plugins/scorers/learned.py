@@ -19,6 +19,7 @@ import numpy as np
 from s2i_core.dimensions import dimension as check_dimension
 from s2i_core.errors import ConfigError
 from s2i_core.scoring import DimensionScore, ramp
+from s2i_core.options import between
 from s2i_core.specs import ScorerSpec
 
 
@@ -46,7 +47,7 @@ class PyiqaConfig:
     path: str = ""  # local weights file for that metric
     low: float = 0.0  # raw value that scores 0 (or 1 when the metric is lower-better)
     high: float = 100.0
-    max_side: int = 512
+    max_side: int = between(16, None, default=512)
 
 
 class PyiqaScorer:
@@ -79,7 +80,7 @@ class TorchModelConfig:
     path: str = ""  # .pt/.pth TorchScript archive, or .safetensors state dict (then `factory` is required)
     factory: str = ""  # "package.module:function" returning the nn.Module the safetensors weights belong to
     input: str = "frames"  # frames: [N, 3, H, W] spatial frames; clip: [1, 3, T, H, W] first run
-    max_side: int = 512
+    max_side: int = between(16, None, default=512)
     low: float = 0.0  # model output that scores 0
     high: float = 1.0  # model output that scores 1 (set low > high for a lower-is-better model)
 

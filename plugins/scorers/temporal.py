@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from s2i_plugins.scorers.common import MappedScorer
 
+from s2i_core.options import between
 from s2i_core.specs import ScorerSpec
 
 MOTION_FLOOR = 0.6  # mean |frame difference| (grey levels) below which a run is treated as still
@@ -62,7 +63,7 @@ def duplicate_mask(diffs: np.ndarray, reach: int = 6) -> np.ndarray:
 class FlickerConfig:
     bad: float = 8.0  # robust sigma of frame-to-frame brightness jitter (grey levels) of strong flicker
     good: float = 0.5
-    grid: int = 8
+    grid: int = between(1, None, default=8)
 
 
 class Flicker(MappedScorer):
@@ -102,7 +103,8 @@ class Flicker(MappedScorer):
 class FluencyConfig:
     bad: float = 2.2  # judder of heavy stutter: each picture shown about 4-5 times
     good: float = 0.1
-    jump: float = 2.5  # a transition with this many times the run's median change is a dropped-frame jump
+    # a transition with this many times the run's median change is a dropped-frame jump
+    jump: float = between(1.0, None, default=2.5)
 
 
 class Fluency(MappedScorer):
@@ -206,8 +208,9 @@ class Stability(MappedScorer):
 class MotionBlurConfig:
     bad: float = 0.5  # fine/coarse directional ratio of heavily smeared motion
     good: float = 1.0  # no directional loss
-    moving_share: float = 0.005  # share of moving pixels over the sampled pairs for a full-confidence reading
-    pairs: int = 6  # frame pairs per run given optical flow (it is the costly part)
+    # share of moving pixels over the sampled pairs for a full-confidence reading
+    moving_share: float = between(0.0, 1.0, default=0.005)
+    pairs: int = between(1, None, default=6)  # frame pairs per run given optical flow (it is the costly part)
 
 
 class MotionBlur(MappedScorer):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from s2i_plugins.scorers.common import MappedScorer, in_picture, luma_cdfs, picture_box, tonal_ends
 
+from s2i_core.options import between
 from s2i_core.specs import ScorerSpec
 
 
@@ -14,11 +15,14 @@ from s2i_core.specs import ScorerSpec
 class ExposureConfig:
     bad: float = 1.2  # exposure error (stops) of a badly under- or over-exposed frame
     good: float = 0.15
-    white: float = 245.0  # luma the brightest content of a well exposed frame reaches (8-bit)
-    black: float = 20.0  # luma the darkest content of a well exposed frame gets down to
-    clip_level: int = 6  # a pixel within this many codes of 0 or 255 counts as clipped
-    clip_share: float = 0.04  # share of clipped pixels at which the lost detail counts in full
-    tail: float = 0.001  # the darkest and brightest content: this share of pixels at each end is ignored
+    # luma the brightest content of a well exposed frame reaches (8-bit)
+    white: float = between(0, 255, default=245.0)
+    black: float = between(0, 255, default=20.0)  # luma the darkest content of a well exposed frame gets down to
+    clip_level: int = between(0, 127, default=6)  # a pixel within this many codes of 0 or 255 counts as clipped
+    # share of clipped pixels at which the lost detail counts in full
+    clip_share: float = between(0.0, 1.0, default=0.04)
+    # the darkest and brightest content: this share of pixels at each end is ignored
+    tail: float = between(0.0, 0.5, default=0.001)
 
 
 class Exposure(MappedScorer):
@@ -63,7 +67,8 @@ class Exposure(MappedScorer):
 class ContrastConfig:
     bad: float = 0.25  # tonal span of a washed-out frame (fraction of full scale)
     good: float = 0.6  # span of a well separated tonal range
-    tail: float = 0.002  # the darkest and brightest content: this share of pixels at each end is ignored
+    # the darkest and brightest content: this share of pixels at each end is ignored
+    tail: float = between(0.0, 0.5, default=0.002)
 
 
 class Contrast(MappedScorer):
@@ -91,9 +96,11 @@ class Contrast(MappedScorer):
 class ColorCastConfig:
     bad: float = 14.0  # tint (CIELab chroma) of the grey surfaces under a strong cast
     good: float = 3.0  # a tint this faint is not seen
-    greyest: float = 0.03  # share of mid-tone pixels, the least chromatic, taken as the grey surfaces
-    near_neutral: float = 25.0  # chroma below which a surface can be a grey one under a plausible tint
-    support: float = 0.25  # share of such pixels needed for a full-confidence reading
+    # share of mid-tone pixels, the least chromatic, taken as the grey surfaces
+    greyest: float = between(0.0, 1.0, default=0.03)
+    # chroma below which a surface can be a grey one under a plausible tint
+    near_neutral: float = between(0.0, None, default=25.0)
+    support: float = between(0.0, 1.0, default=0.25)  # share of such pixels needed for a full-confidence reading
 
 
 class ColorCast(MappedScorer):
@@ -144,7 +151,8 @@ class ColorCast(MappedScorer):
 class ColorfulnessConfig:
     bad: float = 1.2  # Hasler-Süsstrunk M of a nearly grey frame
     good: float = 36.0  # "slightly" (15) to "moderately" (33) colourful: ordinary footage is not "poor"
-    side: int = 96  # long side of the averaged view (pixels): regions keep their colour, noise averages out
+    # long side of the averaged view (pixels): regions keep their colour, noise averages out
+    side: int = between(8, None, default=96)
 
 
 class Colorfulness(MappedScorer):
@@ -183,8 +191,9 @@ def opponent(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 class LightingConfig:
     bad: float = 0.5  # corner falloff of a heavy vignette (corners at half the centre's brightness)
     good: float = 0.1
-    grid: int = 8  # block grid over which centre and corners are measured
-    floor: float = 8.0  # luma added to both sides of the ratio, so black corners of a dark scene mean little
+    grid: int = between(1, None, default=8)  # block grid over which centre and corners are measured
+    # luma added to both sides of the ratio, so black corners of a dark scene mean little
+    floor: float = between(0.0, None, default=8.0)
 
 
 class Lighting(MappedScorer):

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from s2i_plugins.templates.phrases import name_of
 
 from s2i_core.dimensions import BY_NAME, LEVELS
+from s2i_core.options import between
 from s2i_core.specs import ExpanderSpec
 
 
 @dataclass
 class ExpanderConfig:
-    per_video: int = 2
+    per_video: int = between(0, None, default=2)
     include_overall: bool = True  # the overall judgement is a candidate key besides dimensions and groups
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from s2i_core.dimensions import LEVELS
 from s2i_core.errors import ConfigError
+from s2i_core.options import between
 from s2i_core.specs import LevelMapperSpec, NoConfig
 
 EQUAL = (0.2, 0.4, 0.6, 0.8)
@@ -52,7 +53,8 @@ class EqualWidth(_Cuts):
 @dataclass
 class QuantileConfig:
     quantiles: list[float] = field(default_factory=lambda: [0.2, 0.4, 0.6, 0.8])
-    min_videos: int = 5  # below this many scores a key keeps equal-width cuts (quantiles of 3 videos mean little)
+    # below this many scores a key keeps equal-width cuts (quantiles of 3 videos mean little)
+    min_videos: int = between(1, None, default=5)
 
 
 class Quantile(_Cuts):

@@ -14,6 +14,8 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 from s2i_core.errors import ConfigError
+from s2i_core.sig import manifest as dataset_manifest
+from s2i_core.versions import resolved_versions
 
 _PLAIN = re.compile(r"[\w./:+\-@%$*?|]+")
 
@@ -87,7 +89,9 @@ def merge_data(parts: list[Path], folder: Path) -> Path:
     """One training folder from several `s2i generate`-layout folders (video paths made absolute)."""
     stages: dict[int, list[dict]] = {1: [], 2: []}
     for part in parts:
-        root = json.loads((part / "manifest.json").read_text()).get("input", str(part))
+        names = [f"instructions/stage{s}.jsonl" for s in stages
+                 if (part / "instructions" / f"stage{s}.jsonl").is_file()]
+        root = dataset_manifest.verify(part, names, "data").get("input", str(part))
         for stage, rows in stages.items():
             path = part / "instructions" / f"stage{stage}.jsonl"
             for line in path.read_text().splitlines() if path.is_file() else []:
@@ -105,7 +109,8 @@ def _write_data(folder: Path, stages: dict[int, list[dict]]) -> None:
     for stage, rows in stages.items():
         (folder / "instructions" / f"stage{stage}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     counts = {f"stage{s}": len(r) for s, r in stages.items()}
-    (folder / "manifest.json").write_text(json.dumps({"input": "/", "counts": counts}, indent=2))
+    dataset_manifest.write(folder, {"input": "/", "counts": counts, "versions": resolved_versions()},
+                           [f"instructions/stage{s}.jsonl" for s in stages])
 
 
 def run_job(cfg, out: Path, *, job: str = "") -> dict:

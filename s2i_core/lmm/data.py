@@ -27,13 +27,12 @@ class Item:
 
 
 def load_items(data_dir: str, stage: int, fraction: float = 1.0) -> list[Item]:
-    manifest_path = os.path.join(data_dir, "manifest.json")
-    path = os.path.join(data_dir, "instructions", f"stage{stage}.jsonl")
-    for needed in (manifest_path, path):
-        if not os.path.exists(needed):
-            raise ConfigError(f"data={data_dir}: {needed} is missing; point data= at a `s2i generate` output")
-    with open(manifest_path, encoding="utf-8") as fh:
-        root = json.load(fh).get("input", data_dir)
+    from s2i_core.sig import manifest as dataset_manifest
+
+    name = f"instructions/stage{stage}.jsonl"
+    path = os.path.join(data_dir, name)
+    # Only files the folder's manifest lists, unchanged since it was written: never another config's leftovers.
+    root = dataset_manifest.verify(data_dir, [name], "data").get("input", data_dir)
     items = []
     with open(path, encoding="utf-8") as fh:
         for number, line in enumerate(fh, 1):

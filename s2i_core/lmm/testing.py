@@ -70,11 +70,23 @@ def write_instructions(folder: str, input_dir: str, videos: dict[str, str], *, d
     for name, rows in (("stage1", stage1), ("stage2", stage2)):
         with open(os.path.join(folder, "instructions", f"{name}.jsonl"), "w", encoding="utf-8") as fh:
             fh.writelines(json.dumps(r) + "\n" for r in rows)
-    with open(os.path.join(folder, "manifest.json"), "w", encoding="utf-8") as fh:
-        json.dump(
-            {"input": os.path.abspath(input_dir), "counts": {"stage1": len(stage1), "stage2": len(stage2)}}, fh
-        )
+    counts = {"stage1": len(stage1), "stage2": len(stage2)}
+    record_files(folder, {"input": os.path.abspath(input_dir), "counts": counts})
     return folder
+
+
+def record_files(folder: str, manifest: dict | None = None) -> None:
+    """(Re)write `folder`'s manifest with the hashes of its instruction files, as `s2i generate` does."""
+    from pathlib import Path
+
+    from s2i_core.sig import manifest as dataset_manifest
+
+    if manifest is None:
+        with open(os.path.join(folder, "manifest.json"), encoding="utf-8") as fh:
+            manifest = json.load(fh)
+    names = [f"instructions/stage{s}.jsonl" for s in (1, 2)
+             if os.path.exists(os.path.join(folder, "instructions", f"stage{s}.jsonl"))]
+    dataset_manifest.write(Path(folder), {k: v for k, v in manifest.items() if k != "files"}, names)
 
 
 def tiny_overrides(lmm: str) -> list[str]:
@@ -115,4 +127,4 @@ def compose(command: str, overrides: list[str], registry=None):
         return hydra_compose(command, overrides=overrides)
 
 
-__all__ = ["LEVELS", "SCORE_QUESTION", "compose", "tiny_overrides", "write_instructions"]
+__all__ = ["LEVELS", "SCORE_QUESTION", "compose", "record_files", "tiny_overrides", "write_instructions"]

@@ -10,8 +10,13 @@ from omegaconf import DictConfig
 from s2i_core.errors import ConfigError
 from s2i_core.hydra_bridge import job_output_dir
 from s2i_core.registry import load_registry
+from s2i_core.sig import manifest as dataset_manifest
+from s2i_core.sig.io import atomic_write_text
+from s2i_core.versions import resolved_versions
 
 TASKS = ("scoring", "justification", "build")
+RANGES = {"limit": (0, None), "batch": (1, None), "bootstrap": (0, None), "repeats": (1, None),
+          "count": (1, None), "max_new_tokens": (1, None)}
 
 
 def run(cfg: DictConfig) -> int:
@@ -44,7 +49,9 @@ def justification(cfg: DictConfig, out: Path) -> int:
 
     if not cfg.bench_file:
         raise ConfigError("task=justification needs bench_file=<S2I-Bench .jsonl> (task=build writes one)")
-    items = bench.read_jsonl(cfg.bench_file, "bench file")
+    bench_file = Path(cfg.bench_file)
+    dataset_manifest.verify_if_generated(bench_file.parent, [bench_file.name], "bench_file")
+    items = bench.read_jsonl(bench_file, "bench file")
     if cfg.answers:
         answers = bench.load_answers(cfg.answers)
     elif cfg.model:
@@ -68,13 +75,14 @@ def build(cfg: DictConfig, out: Path) -> int:
         raise ConfigError("task=build needs records=<records.jsonl or s2i generate output folder>")
     path = Path(cfg.records)
     path = path / "records.jsonl" if path.is_dir() else path
+    dataset_manifest.verify_if_generated(path.parent, [path.name], "records")
     items = s2ibench.build(read_jsonl(path, "records file"), count=int(cfg.count), seed=int(cfg.seed))
     out.mkdir(parents=True, exist_ok=True)
-    (out / "s2i_bench.jsonl").write_text("".join(json.dumps(i, sort_keys=True) + "\n" for i in items))
+    atomic_write_text(out / "s2i_bench.jsonl", "".join(json.dumps(i, sort_keys=True) + "\n" for i in items))
     counts: dict[str, int] = {}
     for item in items:
         counts[item["dimension"]] = counts.get(item["dimension"], 0) + 1
-    (out / "manifest.json").write_text(json.dumps({"records": str(path), "count": len(items),
-                                                   "seed": int(cfg.seed), "per_target": counts}, indent=2))
+    dataset_manifest.write(out, {"records": str(path), "count": len(items), "seed": int(cfg.seed),
+                                 "per_target": counts, "versions": resolved_versions()}, ["s2i_bench.jsonl"])
     print(f"{len(items)} questions over {len(counts)} targets -> {out / 's2i_bench.jsonl'}")
     return 0

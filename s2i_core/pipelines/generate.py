@@ -5,28 +5,39 @@ one fsync'd line per video to the scores journal (`output/.s2i/scores-<scorer co
 derives levels, justifications, QA and every output file from the journal, deterministically and atomically.
 A killed run (even kill -9) rerun with the same command resumes from the journal and ends byte-identical to an
 uninterrupted run. Exit status 1 when any video failed (listed in errors.jsonl), 0 otherwise.
+
+One folder, one writer, one config: the run holds `output/.s2i/lock` from before it touches the folder until
+its manifest is written (a second run is refused); `manifest.json`, written last, lists every file with its
+hash, and outputs an earlier config wrote that this one does not are removed (`s2i_core/sig/manifest.py`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import platform
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
 from s2i_core.errors import ConfigError
 from s2i_core.hydra_bridge import job_output_dir
+from s2i_core.options import check_bool, check_float, check_int
 from s2i_core.registry import load_registry
 from s2i_core.sig import derive, select
 from s2i_core.sig.aggregation import Aggregation
 from s2i_core.scoring import check_one_scorer_per_dimension
 from s2i_core.sig.calibration import check_scorers
 from s2i_core.sig.fidelity import mapping_fidelity
-from s2i_core.sig.io import Journal, atomic_write_text, remove_stale_temps
+from s2i_core.sig import manifest as dataset_manifest
+from s2i_core.sig.io import Journal, remove_stale_temps
+from s2i_core.sig.lock import OutputLock
 from s2i_core.sig.progress import progress_bar
 from s2i_core.sig.work import crash_row, proxy_item, score_item
+from s2i_core.versions import resolved_versions
+from s2i_core.video import check_decoder
+
+
+RANGES = {"limit": (1, None), "balance.n": (0, None), "report_examples": (0, None)}  # checked by the CLI too
 
 
 def run(cfg: DictConfig) -> int:
@@ -40,14 +51,16 @@ def run(cfg: DictConfig) -> int:
 def generate(cfg: DictConfig, output_dir: str | Path | None = None, *, progress: bool | None = None) -> dict:
     """The whole generation, callable from other pipelines. Returns the manifest (a dict) it wrote."""
     out = Path(output_dir or job_output_dir(cfg)).resolve()
-    show = bool(cfg.get("progress", True)) if progress is None else progress
+    show = check_bool("progress", cfg.get("progress", True)) if progress is None else progress
+    check_options(cfg)
     registry = load_registry()
     scorer_nodes = {name: OmegaConf.to_container(node, resolve=True) for name, node in (cfg.scorers or {}).items()}
     if not scorer_nodes:
         raise ConfigError("no scorers selected: use scorers=default or scorers=[name,...]")
     for node in scorer_nodes.values():
-        registry.get("scorer", node["impl"])  # unknown names fail here, not in every worker
+        registry.config("scorer", node)  # unknown names and out-of-range options fail here, not in every worker
     check_one_scorer_per_dimension(scorer_nodes, registry)
+    registry.config("executor", cfg.executor)  # its ranges too, before any work
     # A missing or corrupt aggregation.from_file, or a fit made for other dimensions, fails before any scoring.
     aggregation = Aggregation.from_config(cfg.get("aggregation"))
     for warning in check_scorers(aggregation, cfg.get("aggregation"), scorer_nodes, registry):
@@ -57,18 +70,44 @@ def generate(cfg: DictConfig, output_dir: str | Path | None = None, *, progress:
 
     # (1) which videos
     root = Path(cfg.input).resolve()
-    rels = [p.relative_to(root).as_posix() for p in select.find_videos(root)]
+    found, skipped = select.find_videos(root)
+    if not found and not skipped:
+        raise ConfigError(f"input {str(root)!r} holds no video files (looked for "
+                          f"{', '.join(sorted(select.VIDEO_SUFFIXES))})")
+    rels = [p.relative_to(root).as_posix() for p in found]
     rels = select.subset(rels, float(cfg.get("fraction", 1.0)), cfg.get("limit"), int(cfg.seed))
+    # The decoder must load before any video is tried: otherwise every video would be a decode error.
+    decoder_versions = check_decoder()
+    with OutputLock(out):
+        return _generate(cfg, out, show, registry, scorer_nodes, aggregation, root, rels, skipped,
+                         decoder_versions)
+
+
+def check_options(cfg: DictConfig) -> None:
+    """Types and ranges of the top-level options (plugin options are checked by the registry); also run when
+    another pipeline calls `generate` directly."""
+    check_int("seed", cfg.get("seed"))
+    check_float("fraction", cfg.get("fraction", 1.0), 0.0, 1.0, low_open=True)
+    check_int("limit", cfg.get("limit"), 1, allow_none=True)
+    balance = cfg.get("balance") or {}
+    check_int("balance.n", balance.get("n") or 0, 0)
+    if balance.get("proxy", "bpp") not in ("bpp", "sharpness"):
+        raise ConfigError(f"balance.proxy={balance.get('proxy')!r}: use bpp or sharpness")
+    check_bool("report", cfg.get("report", True))
+    check_int("report_examples", cfg.get("report_examples", 6), 0)
+    if not isinstance(cfg.get("input"), str) or not cfg.input:
+        raise ConfigError("input= must name a folder of videos")
+
+
+def _generate(cfg, out: Path, show: bool, registry, scorer_nodes: dict, aggregation, root: Path,
+              rels: list[str], skipped: list[dict], decoder_versions: dict) -> dict:
     work = out / ".s2i"
-    if out.exists():
-        remove_stale_temps(out)
+    remove_stale_temps(out)
     executor = registry.build("executor", cfg.executor)
     try:
         balance_n = int(cfg.get("balance", {}).get("n") or 0)
         if balance_n:
             kind = cfg.balance.get("proxy", "bpp")
-            if kind not in ("bpp", "sharpness"):
-                raise ConfigError(f"balance.proxy={kind!r}: use bpp or sharpness")
             items = [(str(root / r), r, kind) for r in rels]
             with progress_bar(show, "proxy scores", len(items)) as advance:
                 proxies = {}
@@ -78,15 +117,19 @@ def generate(cfg: DictConfig, output_dir: str | Path | None = None, *, progress:
             rels = select.balanced_pick(proxies, balance_n)
 
         # (2) phase 1: score what the journal does not hold yet
-        # Scores are reused only for the same input folder, scorer config and scorer plugin versions, and only
-        # while a file's size and mtime are unchanged (its `stamp`).
+        # Scores are reused only for the same input folder, scorer config, scorer plugin versions and decoder
+        # (torchcodec, FFmpeg, torch): a change of any of them starts a fresh journal. Within one journal a
+        # score is reused while the file's size and mtime are unchanged; an error is retried as soon as anything
+        # about the file changed (its ctime too: a chmod or chown that may have fixed it).
         scorers_json = json.dumps(scorer_nodes, sort_keys=True)
         scorer_versions = sorted({str(e.provider) for e in registry.entries("scorer").values()})
-        fingerprint = hashlib.sha256(f"{root}\n{scorers_json}\n{scorer_versions}".encode()).hexdigest()[:12]
+        decoder = json.dumps(decoder_versions, sort_keys=True)
+        key = f"{root}\n{scorers_json}\n{scorer_versions}\n{decoder}"
+        fingerprint = hashlib.sha256(key.encode()).hexdigest()[:12]
         journal = Journal(work / f"scores-{fingerprint}.jsonl")
         done = journal.read()
         stamps = {r: _stamp(root / r) for r in rels}
-        todo = [(str(root / r), r, scorers_json) for r in rels if done.get(r, {}).get("stamp") != stamps[r]]
+        todo = [(str(root / r), r, scorers_json) for r in rels if not _reusable(done.get(r), stamps[r])]
         with journal, progress_bar(show, "scoring videos", len(rels), completed=len(rels) - len(todo)) as advance:
             for row in executor.imap_unordered(score_item, todo, fn_crash=crash_row):
                 row["stamp"] = stamps[row["video"]]
@@ -100,34 +143,53 @@ def generate(cfg: DictConfig, output_dir: str | Path | None = None, *, progress:
     rows = [done[r] for r in rels]
     ok = [r for r in rows if r["ok"]]
     errors = [{"video": r["video"], "error": r["error"], "message": r["message"]} for r in rows if not r["ok"]]
+    errors = sorted(errors + skipped, key=lambda e: e["video"])
     captions = None
     if (cfg.get("captions") or {}).get("enabled"):
         from s2i_core.sig.captions import caption_videos
 
         captions = caption_videos(cfg.captions, root, [r["video"] for r in ok], work, show)
     records, rewrite_stats, mapper = derive.build_records(ok, cfg, registry, work, captions)
+    # Every file this folder has held is remembered before any is replaced, so a run of another config that
+    # is stopped half-way still leaves a list from which the next run removes what it does not write.
+    # (A writer's file is remembered right after it returns; if a kill lands in between, the file is simply
+    # not in any manifest, and readers refuse it.)
+    previous = dataset_manifest.owned_files(out) | {"records.jsonl", "errors.jsonl", "report.html"}
+    dataset_manifest.remember_owned(out, previous)
+    (out / dataset_manifest.MANIFEST).unlink(missing_ok=True)  # no manifest while the files are being replaced
     files = derive.write_outputs(out, records, errors, cfg, registry)
+    dataset_manifest.remember_owned(out, previous | set(files))
     manifest = {
         "input": str(root), "output": str(out),
         "config": OmegaConf.to_container(cfg, resolve=True),
-        "versions": _versions(registry),
-        "counts": {"videos": len(rows), "records": len(records), "errors": len(errors),
+        "versions": {**_versions(registry), "ffmpeg": decoder_versions["ffmpeg"]},
+        "counts": {"videos": len(rows) + len(skipped), "records": len(records), "errors": len(errors),
                    "qa": sum(len(r["qa"]) for r in records), "qa_by_type": derive.count_qa(records)},
         "errors_by_kind": _by_kind(errors),
         "rewrites": rewrite_stats,
         "level_mapper": {"impl": cfg.level_mapper.impl, "thresholds": mapper.thresholds()},
         "aggregation": aggregation.as_config(),  # the values used, also when they came from a fit file
         "fidelity": mapping_fidelity(records),
-        "files": sorted(files + ["report.html", "manifest.json"]),
     }
     if cfg.get("report", True):
         from s2i_core.sig.report import write_report
 
-        write_report(out, root, records, manifest, errors, int(cfg.get("report_examples", 6)),
-                     int(cfg.get("report_thumbnails", 500)))
-    # The manifest goes last: its presence means every other file of this run is complete.
-    atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        write_report(out, root, records, {**manifest, "files": sorted(files + ["report.html"])}, errors,
+                     int(cfg.get("report_examples", 6)), int(cfg.get("report_thumbnails", 500)))
+        files.append("report.html")
+    dataset_manifest.remove_unlisted(out, previous, set(files))
+    # The manifest goes last: its presence means every file it lists is complete and of this config.
+    manifest = dataset_manifest.write(out, manifest, files)
+    dataset_manifest.remember_owned(out, set(files))
     return manifest
+
+
+def _reusable(row: dict | None, stamp: str) -> bool:
+    if row is None:
+        return False
+    if row["ok"]:
+        return row.get("stamp", "").rsplit(":", 1)[0] == stamp.rsplit(":", 1)[0]  # size and mtime
+    return row.get("stamp") == stamp
 
 
 def _warn(message: str) -> None:
@@ -138,8 +200,12 @@ def _warn(message: str) -> None:
 
 
 def _stamp(path: Path) -> str:
-    st = path.stat()
-    return f"{st.st_size}:{st.st_mtime_ns}"
+    """size:mtime:ctime of a video (0:0:0 when it vanished: then its decode fails and says so)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return "0:0:0"
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
 
 
 def _by_kind(errors: list[dict]) -> dict[str, int]:
@@ -150,14 +216,7 @@ def _by_kind(errors: list[dict]) -> dict[str, int]:
 
 
 def _versions(registry) -> dict[str, str]:
-    import importlib.metadata as md
-
-    versions = {"python": platform.python_version()}
-    for dist in ("score2instruct", "torch", "torchcodec", "numpy", "opencv-python-headless"):
-        try:
-            versions[dist] = md.version(dist)
-        except md.PackageNotFoundError:
-            pass
+    versions = resolved_versions()
     for provider, _ in registry.plugins():
         if provider.dist not in versions and provider.version:
             versions[provider.dist] = provider.version

@@ -6,6 +6,12 @@ from s2i_core.cli import EXIT_OK
 from s2i_core.hydra_bridge import job_output_dir
 
 
+RANGES = {"data_fraction": (0.0, 1.0), "batch_size": (1, None), "grad_accum": (1, None), "max_length": (1, None),
+          "save_every": (1, None), "keep_checkpoints": (0, None), "stage1.epochs": (0, None),
+          "stage1.max_steps": (0, None), "stage2.epochs": (0, None), "stage2.max_steps": (0, None),
+          "stage2.lora_r": (1, None)}
+
+
 def run(cfg) -> int:
     from rich.console import Console
 

@@ -29,12 +29,20 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
 
 
 def remove_stale_temps(folder: str | os.PathLike) -> int:
-    """Delete temp files a killed run left behind (`.<name>.tmp<pid>`); they never replaced a real file."""
+    """Delete temp files (`.<name>.tmp<pid>`) that a killed run left behind: this process's own, and those of
+    processes that no longer exist. A live process's temp file is never touched (called under the folder's
+    lock, so a live one would belong to a writer outside this pipeline)."""
     import re
 
-    pattern, removed = re.compile(r"^\..+\.tmp\d+$"), 0
+    from s2i_core.sig.lock import pid_alive
+
+    pattern, removed = re.compile(r"^\..+\.tmp(\d+)$"), 0
     for path in Path(folder).rglob(".*.tmp*"):
-        if path.is_file() and pattern.match(path.name):
+        match = pattern.match(path.name)
+        if not (match and path.is_file()):
+            continue
+        pid = int(match.group(1))
+        if pid == os.getpid() or not pid_alive(pid):
             path.unlink(missing_ok=True)
             removed += 1
     return removed

@@ -9,7 +9,9 @@ videos (no proxy) are kept out of the balanced pick; they cannot be scored anywa
 from __future__ import annotations
 
 import bisect
+import errno
 import hashlib
+import os
 from pathlib import Path
 
 from s2i_core.errors import ConfigError
@@ -18,11 +20,62 @@ VIDEO_SUFFIXES = {".mp4", ".mkv", ".webm", ".avi", ".mov", ".m4v", ".mpg", ".mpe
                   ".y4m", ".wmv", ".m2ts", ".mts", ".ogv"}
 
 
-def find_videos(root: Path, suffixes=VIDEO_SUFFIXES) -> list[Path]:
+def find_videos(root: Path, suffixes=VIDEO_SUFFIXES) -> tuple[list[Path], list[dict]]:
+    """Video files under `root` (symlinks followed), and an error row for every path that looks like a video
+    or a folder but cannot be one: a broken link, a link loop, a folder named like a video, a folder or
+    file this user cannot read. Nothing is skipped without a row saying why."""
     if not root.is_dir():
         raise ConfigError(f"input {str(root)!r} is not a folder")
-    return sorted((p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in suffixes),
-                  key=lambda p: p.relative_to(root).as_posix())
+    videos: list[Path] = []
+    skipped: list[dict] = []
+    seen: set[str] = set()
+
+    def skip(path: Path, kind: str, why: str) -> None:
+        rel = path.relative_to(root).as_posix()
+        skipped.append({"video": rel, "error": kind, "message": f"{rel}: {why}"})
+
+    def walk(folder: Path) -> None:
+        real = os.path.realpath(folder)
+        if real in seen:
+            skip(folder, "link_loop", "a link to a folder already scanned (a loop or a second way in); skipped")
+            return
+        seen.add(real)
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            skip(folder, "unreadable", f"cannot list this folder ({exc.strerror}); its videos are skipped")
+            return
+        for entry in entries:
+            path = Path(entry.path)
+            is_video_name = path.suffix.lower() in suffixes
+            try:
+                is_dir = entry.is_dir()  # follows links
+                is_file = entry.is_file()
+            except OSError:
+                is_dir = is_file = False
+            if entry.is_symlink() and not (is_dir or is_file):
+                try:
+                    os.stat(path)
+                    kind, why = "not_a_file", "a link to something that is neither a file nor a folder"
+                except OSError as exc:
+                    loop = exc.errno == errno.ELOOP
+                    kind = "link_loop" if loop else "broken_link"
+                    why = "a symbolic link loop" if loop else f"a broken link (to {os.readlink(path)!r})"
+                if is_video_name or kind == "link_loop":
+                    skip(path, kind, f"{why}; skipped")
+            elif is_dir:
+                if is_video_name:
+                    skip(path, "not_a_file", "a folder named like a video file; its contents are still scanned")
+                walk(path)
+            elif is_video_name:
+                if is_file:
+                    videos.append(path)
+                else:
+                    skip(path, "not_a_file", "not a regular file (a pipe, socket or device); skipped")
+
+    walk(root)
+    return (sorted(videos, key=lambda p: p.relative_to(root).as_posix()),
+            sorted(skipped, key=lambda r: r["video"]))
 
 
 def _rank(rel: str, seed: int) -> str:

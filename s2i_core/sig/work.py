@@ -38,13 +38,15 @@ def _finite(value):
 
 def score_item(item: tuple[str, str, str]) -> dict:
     """(absolute path, path relative to input, scorer config JSON) -> journal row (ok or error)."""
-    from s2i_core.errors import VideoError
+    from s2i_core.errors import DecoderUnavailable, VideoError
     from s2i_core.video import decode_clip
 
     path, rel, scorers_json = item
     scorers = _scorers(scorers_json)
     try:
         clip = decode_clip(path, sampling_for(scorers))
+    except DecoderUnavailable:
+        raise  # the environment's fault, not this video's: it stops the run
     except VideoError as exc:
         # Messages name the video relative to input, so errors.jsonl does not depend on where the data sits.
         return {"video": rel, "ok": False, "error": exc.kind, "message": str(exc).replace(path, rel)}
