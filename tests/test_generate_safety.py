@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -47,15 +48,22 @@ def test_a_second_run_on_a_held_folder_refuses_and_the_first_finishes_intact(vid
         shutil.copytree(videos, many / f"c{copy}")
     out = tmp_path / "shared"
     first_args = ["generate", f"input={many}", f"output={out}", *FAST]
-    first = subprocess.Popen([S2I, *first_args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = subprocess.Popen([S2I, *first_args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             start_new_session=True)
     deadline = time.monotonic() + 120
     while _holder(out) is None and first.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _holder(out) == {**_holder(out), "pid": first.pid}, "the first run did not take the lock"
-    started = time.monotonic()
-    second = run_s2i("generate", f"input={videos}", f"output={out}", "scorers=[noise]", "writers=none",
-                     "report=false", *FAST)
-    assert first.poll() is None, "the first run ended before the second was refused: the test proves nothing"
+    # Hold the first run (and its workers) where it is, lock taken, work half done: however fast this machine
+    # scores, the second run then starts while the first is still running.
+    os.killpg(first.pid, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        second = run_s2i("generate", f"input={videos}", f"output={out}", "scorers=[noise]", "writers=none",
+                         "report=false", *FAST)
+        assert first.poll() is None, "the first run ended before the second was refused: the test proves nothing"
+    finally:
+        os.killpg(first.pid, signal.SIGCONT)
     assert second.returncode == 2, second.stdout + second.stderr
     assert "Traceback" not in second.stderr
     message = " ".join(second.stderr.split())

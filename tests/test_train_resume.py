@@ -10,7 +10,7 @@ import pytest
 from conftest import make_video, run_s2i
 
 from s2i_core.errors import ConfigError
-from s2i_core.lmm.testing import compose, lmm_registry, tiny_overrides, write_instructions
+from s2i_core.lmm.testing import compose, lmm_registry, record_files, tiny_overrides, write_instructions
 
 STEPS = ["stage1.max_steps=2", "stage2.max_steps=2", "stage1.lr=5e-3", "stage2.lr=5e-3", "stage2.lora_r=4"]
 
@@ -46,6 +46,7 @@ def test_resume_with_changed_config_or_dataset_is_refused(tmp_path, data_dir):
     stage2 = tmp_path / "data" / "instructions" / "stage2.jsonl"
     rows = stage2.read_text().splitlines()
     stage2.write_text("\n".join(rows[:-1]) + "\n")  # the dataset lost an item
+    record_files(str(tmp_path / "data"))  # ... in a regenerated, consistent dataset (its manifest rewritten)
     with pytest.raises(ConfigError, match="instruction file changed") as refused:
         _train(data_dir, out)
     assert "stage2" in str(refused.value) and "item count 4 -> 3" in str(refused.value)
