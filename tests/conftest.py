@@ -42,6 +42,16 @@ def video_factory(tmp_path):
     return factory
 
 
+def two_clip_instructions(root: Path) -> str:
+    """The smallest instruction data the training tests run on: two 0.5 s clips under `root / "in"` (a test
+    pattern rated good, a fractal rated poor) and their stage I/II files in `root / "data"` (returned)."""
+    from s2i_core.lmm.testing import write_instructions
+
+    make_video(root / "in" / "a.mp4", size="96x72", seconds=0.5)
+    make_video(root / "in" / "b.mp4", source="mandelbrot", size="96x72", seconds=0.5)
+    return write_instructions(str(root / "data"), str(root / "in"), {"a.mp4": "good", "b.mp4": "poor"})
+
+
 def run_s2i(*args: str, cwd: Path | None = None, check: bool = False, env: dict | None = None,
             timeout: float = 600) -> subprocess.CompletedProcess:
     """Run the installed console script as a user would."""

@@ -8,11 +8,11 @@ import json
 
 import numpy as np
 import pytest
-from conftest import make_video
+from conftest import make_video, two_clip_instructions
 
 from s2i_core.lmm import data as D
 from s2i_core.lmm.preprocess import sample_frames
-from s2i_core.lmm.testing import compose, lmm_registry, tiny_overrides, write_instructions
+from s2i_core.lmm.testing import compose, lmm_registry, tiny_overrides
 
 
 @pytest.fixture(scope="module")
@@ -82,9 +82,7 @@ def test_truncation_keeps_the_video_and_drops_a_sample_it_cannot_fit(clip):
 def test_workers_feed_the_same_batches_and_counts_are_reported(tmp_path):
     from s2i_core.lmm.trainer import train
 
-    make_video(tmp_path / "in" / "a.mp4", size="96x72", seconds=0.5)
-    make_video(tmp_path / "in" / "b.mp4", source="mandelbrot", size="96x72", seconds=0.5)
-    data = write_instructions(str(tmp_path / "data"), str(tmp_path / "in"), {"a.mp4": "good", "b.mp4": "poor"})
+    data = two_clip_instructions(tmp_path)
     results = {}
     for workers in (0, 2):
         out = tmp_path / f"w{workers}"

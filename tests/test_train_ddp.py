@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import make_video
+from conftest import two_clip_instructions
 
-from s2i_core.lmm.testing import compose, lmm_registry, tiny_overrides, write_instructions
+from s2i_core.lmm.testing import compose, lmm_registry, tiny_overrides
 
 ADAPTERS = ["qwen2_vl", "qwen2_5_vl", "qwen3_vl", "llava_onevision", "llava_next_video", "internvl"]
 
@@ -20,9 +20,7 @@ ADAPTERS = ["qwen2_vl", "qwen2_5_vl", "qwen3_vl", "llava_onevision", "llava_next
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory):
     root = tmp_path_factory.mktemp("ddp")
-    make_video(root / "in" / "a.mp4", size="96x72", seconds=0.5)
-    make_video(root / "in" / "b.mp4", source="mandelbrot", size="96x72", seconds=0.5)
-    return write_instructions(str(root / "data"), str(root / "in"), {"a.mp4": "good", "b.mp4": "poor"})
+    return two_clip_instructions(root)
 
 
 def _video_batch(adapter, tokenizer, data: str) -> dict:

@@ -9,9 +9,9 @@ import os
 import shutil
 
 import pytest
-from conftest import make_video
+from conftest import two_clip_instructions
 
-from s2i_core.lmm.testing import compose, lmm_registry, tiny_overrides, write_instructions
+from s2i_core.lmm.testing import compose, lmm_registry, tiny_overrides
 
 
 @pytest.mark.slow
@@ -19,9 +19,7 @@ from s2i_core.lmm.testing import compose, lmm_registry, tiny_overrides, write_in
 def test_deepspeed_trains_and_resumes_on_cpu(tmp_path, stage):
     from s2i_core.lmm.trainer import train
 
-    make_video(tmp_path / "in" / "a.mp4", size="96x72", seconds=0.5)
-    make_video(tmp_path / "in" / "b.mp4", source="mandelbrot", size="96x72", seconds=0.5)
-    data = write_instructions(str(tmp_path / "data"), str(tmp_path / "in"), {"a.mp4": "good", "b.mp4": "poor"})
+    data = two_clip_instructions(tmp_path)
     out = tmp_path / "out"
     base = tiny_overrides("qwen2_vl") + [
         f"data={data}",

@@ -8,18 +8,16 @@ import json
 
 import pytest
 import torch
-from conftest import make_video, run_s2i
+from conftest import run_s2i, two_clip_instructions
 from safetensors.torch import load_file
 
-from s2i_core.lmm.testing import compose, lmm_registry, tiny_overrides, write_instructions
+from s2i_core.lmm.testing import compose, lmm_registry, tiny_overrides
 
 
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory):
     root = tmp_path_factory.mktemp("precision")
-    make_video(root / "in" / "a.mp4", size="96x72", seconds=0.5)
-    make_video(root / "in" / "b.mp4", source="mandelbrot", size="96x72", seconds=0.5)
-    return write_instructions(str(root / "data"), str(root / "in"), {"a.mp4": "good", "b.mp4": "poor"})
+    return two_clip_instructions(root)
 
 
 def _train(data: str, out, dtype: str) -> tuple[dict, float]:

@@ -7,19 +7,17 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import make_video, run_s2i
+from conftest import run_s2i, two_clip_instructions
 
 from s2i_core.errors import ConfigError
-from s2i_core.lmm.testing import compose, lmm_registry, record_files, tiny_overrides, write_instructions
+from s2i_core.lmm.testing import compose, lmm_registry, record_files, tiny_overrides
 
 STEPS = ["stage1.max_steps=2", "stage2.max_steps=2", "stage1.lr=5e-3", "stage2.lr=5e-3", "stage2.lora_r=4"]
 
 
 @pytest.fixture
 def data_dir(tmp_path):
-    make_video(tmp_path / "in" / "a.mp4", size="96x72", seconds=0.5)
-    make_video(tmp_path / "in" / "b.mp4", source="mandelbrot", size="96x72", seconds=0.5)
-    return write_instructions(str(tmp_path / "data"), str(tmp_path / "in"), {"a.mp4": "good", "b.mp4": "poor"})
+    return two_clip_instructions(tmp_path)
 
 
 def _train(data: str, out, *extra: str) -> dict:

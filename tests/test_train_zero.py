@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import make_video, run_s2i
+from conftest import run_s2i, two_clip_instructions
 from safetensors.torch import load_file
 
-from s2i_core.lmm.testing import compose, lmm_registry, tiny_overrides, write_instructions
+from s2i_core.lmm.testing import compose, lmm_registry, tiny_overrides
 
 SAVED = ("stage1/trained.safetensors", "stage2/trained.safetensors", "model/model.safetensors")
 SHIPPED_THRESHOLD = 100_000  # conf/ds/zero3.json's stage3_param_persistence_threshold
@@ -49,9 +49,7 @@ def plain_run(tmp_path_factory):
     from s2i_core.lmm.trainer import train
 
     root = tmp_path_factory.mktemp("zero")
-    make_video(root / "in" / "a.mp4", size="96x72", seconds=0.5)
-    make_video(root / "in" / "b.mp4", source="mandelbrot", size="96x72", seconds=0.5)
-    data = write_instructions(str(root / "data"), str(root / "in"), {"a.mp4": "good", "b.mp4": "poor"})
+    data = two_clip_instructions(root)
     out = root / "plain"
     train(compose("train", _overrides(data) + [f"output={out}"]), str(out), registry=lmm_registry())
     return root, data, out
