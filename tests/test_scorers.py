@@ -78,7 +78,7 @@ def test_scores_are_in_range_on_real_footage_and_pristine_is_not_bad(sample_scor
 def test_each_sample_is_caught_by_its_own_scorer(sample_scores, sample, dimension):
     own = sample_scores[sample][dimension].score
     assert own < sample_scores["pristine.mp4"][dimension].score - 0.3
-    assert own < 0.45  # at most "fair" on the equal-width levels: the distortion is plain to see
+    assert own < 0.6  # at most "fair" on the equal-width levels: the distortion is plain to see
 
 
 def test_noise_is_not_read_as_vivid_colour(sample_scores):

@@ -60,8 +60,9 @@ def patches(gray: np.ndarray, size: int = 384, grid: int = 2) -> list[np.ndarray
     return out
 
 
-def band_energies(patch: np.ndarray) -> tuple[float, float, float]:
-    """Energy in the three finest octaves: E1 ~ [1/4, 1/2] cycles/px, E2 ~ [1/8, 1/4], E3 ~ [1/16, 1/8].
+def band_energies(patch: np.ndarray, block: int = 32) -> np.ndarray:
+    """[blocks, 3] energy per `block` x `block` tile in the three finest octaves: E1 ~ [1/4, 1/2] cycles/px,
+    E2 ~ [1/8, 1/4], E3 ~ [1/16, 1/8].
 
     Differences of Gaussians (sigma 0, 1, 2, 4). Natural images have about equal energy per octave
     (1/f^2 power spectrum), so ratios between octaves depend on how detail was lost, not on the content.
@@ -71,7 +72,12 @@ def band_energies(patch: np.ndarray) -> tuple[float, float, float]:
     g1 = cv2.GaussianBlur(patch, (0, 0), 1.0)
     g2 = cv2.GaussianBlur(g1, (0, 0), 1.732)  # sqrt(2^2 - 1^2): blurring g1 gives an overall sigma of 2
     g4 = cv2.GaussianBlur(g2, (0, 0), 3.464)  # sqrt(4^2 - 2^2)
-    return (float(np.mean((patch - g1) ** 2)), float(np.mean((g1 - g2) ** 2)), float(np.mean((g2 - g4) ** 2)))
+    h, w = max(block, patch.shape[0] // block * block), max(block, patch.shape[1] // block * block)
+    bands = [(patch - g1) ** 2, (g1 - g2) ** 2, (g2 - g4) ** 2]
+    if patch.shape[0] < block or patch.shape[1] < block:
+        return np.array([[float(np.mean(x)) for x in bands]])
+    return np.stack([x[:h, :w].reshape(h // block, block, w // block, block).mean(axis=(1, 3)).ravel()
+                     for x in bands], axis=1)
 
 
 def luma(rgb: np.ndarray) -> np.ndarray:

@@ -11,33 +11,44 @@ from s2i_core.options import between
 from s2i_core.specs import ScorerSpec
 
 
-def _band_sums(clip) -> np.ndarray:
+def _band_blocks(clip) -> np.ndarray:
+    """[blocks, 3] octave energies of every 32 px tile of every native-resolution patch, computed once."""
     cache = clip.__dict__.setdefault("_s2i_cache", {})
     if "bands" not in cache:
-        cache["bands"] = np.sum([band_energies(p) for p in patches(clip.gray)], axis=0)
+        cache["bands"] = np.concatenate([band_energies(p) for p in patches(clip.gray)])
     return cache["bands"]
 
 
 @dataclass
 class SharpnessConfig:
-    bad: float = 0.15  # E2/E3 ratio of a badly defocused frame (Gaussian blur sigma ~3)
-    good: float = 0.4  # E2/E3 ratio of crisp, in-focus footage
+    bad: float = 0.22  # E2/E3 ratio of a badly defocused frame (Gaussian blur sigma ~3)
+    good: float = 0.6  # E2/E3 ratio of crisp, in-focus footage
+    # the picture is as sharp as its sharpest detailed tiles: this quantile of the tiles' ratios
+    quantile: float = between(0.0, 1.0, default=0.9)
 
 
 class Sharpness(MappedScorer):
-    """Mid-band detail: energy in the [1/8, 1/4] cycles/px octave over the next coarser octave (E2 / E3).
+    """Mid-band detail of the sharpest regions: energy in the [1/8, 1/4] cycles/px octave over the next
+    coarser octave (E2 / E3), per 32 px tile.
 
     Natural images carry about equal energy per octave, so the ratio is near 1 when edges are crisp and
-    falls as defocus or blur spreads edges over more pixels (a Gaussian blur of sigma 1.5 halves it). It is
-    a band-ratio form of Laplacian-energy sharpness that does not depend on how much texture the scene has.
-    raw = E2 / E3 (unit: ratio); score ramps from `bad` to `good`.
+    falls as defocus or blur spreads edges over more pixels (a Gaussian blur of sigma 1.5 halves it): a
+    band-ratio form of Laplacian-energy sharpness that does not depend on how much texture the scene has.
+    A picture is judged by its sharpest parts (as S3, Vu et al. 2012, pools the top of its sharpness map):
+    a shallow depth of field or a smooth sky is not defocus. So the ratio is taken per tile, over the
+    textured half of the tiles (E3 above its median: a flat tile's ratio is noise), and raw = its
+    `quantile` (unit: ratio); score ramps from `bad` to `good`.
     """
 
     dimension, unit = "sharpness", "band_ratio_e2_e3"
 
     def measure(self, clip) -> float:
-        _, e2, e3 = _band_sums(clip)
-        return e2 / max(e3, 1e-6)
+        blocks = _band_blocks(clip)
+        textured = blocks[blocks[:, 2] >= np.median(blocks[:, 2])]
+        textured = textured[textured[:, 2] > 1e-6]
+        if textured.size == 0:
+            return 0.0
+        return float(np.quantile(textured[:, 1] / textured[:, 2], self.cfg.quantile))
 
 
 @dataclass
@@ -67,7 +78,7 @@ class Resolution(MappedScorer):
     dimension, unit, log_scale = "resolution", "effective_side_px", True
 
     def measure(self, clip) -> float:
-        e1, e2, _ = _band_sums(clip)
+        e1, e2, _ = _band_blocks(clip).sum(axis=0)
         # saturating: at the native ratio the pixels count once; sharper-than-native footage (or grain)
         # adds at most a quarter, so noise cannot buy resolution, while every loss of fine detail counts
         r = ((e1 / max(e2, 1e-6)) / self.cfg.native_ratio) ** self.cfg.falloff
@@ -77,21 +88,23 @@ class Resolution(MappedScorer):
 
 @dataclass
 class NoiseConfig:
-    bad: float = between(0, None, default=3.0)  # noise sigma (8-bit grey levels) of heavy grain
-    good: float = between(0, None, default=0.6)  # sigma of clean footage: grain this faint is invisible
+    bad: float = between(0, None, default=20.0)  # noise sigma (8-bit grey levels) of heavy grain
+    good: float = between(0, None, default=0.8)  # sigma of clean footage: grain this faint is invisible
     block: int = between(2, None, default=16)  # the estimate is taken per block of this many pixels
     quantile: float = between(0, 1, default=0.1)  # the flattest blocks show noise, not texture
 
 
 class Noise(MappedScorer):
-    """Immerkær (1996) fast noise-sigma estimate, taken on the flattest blocks of each frame.
+    """Immerkær (1996) fast noise-sigma estimate, taken on the flattest blocks of each frame, at two scales.
 
     sigma = sqrt(pi/2) / 6 * mean |I * N| with N the 3x3 mask [[1,-2,1],[-2,4,-2],[1,-2,1]], which cancels
     planes and linear ramps. Texture and edges also pass the mask, so sigma is computed per block and the
     `quantile` of the blocks is kept (Lee & Hoppel style). Blocks with clipped luma are skipped (clipping
-    hides noise). raw = sigma (unit: 8-bit grey levels); score ramps over log(sigma) from `bad` to `good`:
-    each doubling of the noise costs the same, and grain that an encoder has half smoothed away (sigma ~1
-    on the flattest blocks) is already plainly visible.
+    hides noise). An encoder removes the finest grain first and leaves it as blotches a few pixels wide, which
+    the 3x3 mask barely sees; the same estimate on the frame averaged 2x2 (times 2, so white noise reads
+    the same at both scales) still sees them. raw = the larger of the two (unit: 8-bit grey levels); score
+    ramps over log(sigma) from `good` to `bad`: each doubling of the noise costs the same, from grain just
+    visible on flat areas (sigma ~3: fair) to heavy grain (sigma 20: bad).
     """
 
     dimension, unit, log_scale = "noise", "sigma_8bit", True
@@ -99,10 +112,17 @@ class Noise(MappedScorer):
     def measure(self, clip) -> float:
         import cv2
 
+        frames = [p.astype(np.float32, copy=False) for p in patches(clip.gray)]
+        halves = [cv2.resize(p, (p.shape[1] // 2, p.shape[0] // 2), interpolation=cv2.INTER_AREA)
+                  for p in frames if min(p.shape) >= 4]
+        return max(self.sigma(frames, self.cfg.block), 2.0 * self.sigma(halves, max(2, self.cfg.block // 2)))
+
+    def sigma(self, frames: list[np.ndarray], b: int) -> float:
+        import cv2
+
         mask = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
-        b = self.cfg.block
         sigmas = []
-        for patch in patches(clip.gray):
+        for patch in frames:
             h, w = patch.shape[0] // b * b, patch.shape[1] // b * b
             if h == 0 or w == 0:
                 continue

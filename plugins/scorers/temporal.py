@@ -105,6 +105,8 @@ class FluencyConfig:
     good: float = 0.1
     # a transition with this many times the run's median change is a dropped-frame jump
     jump: float = between(1.0, None, default=2.5)
+    # share of runs showing visible motion (a change of at least DUP_LEVEL) for a full-confidence reading
+    moving_runs: float = between(0.0, 1.0, default=0.5)
 
 
 class Fluency(MappedScorer):
@@ -117,16 +119,21 @@ class Fluency(MappedScorer):
     T transitions of which N show a new picture, repeat = log2(T / N) (0: every frame new, 1: each shown
     twice, 2: four times), so the reading keeps growing with the stutter instead of saturating at "most
     transitions are repeats". raw = repeat + 2 x the share of dropped-frame jumps (unit: judder, log2 of
-    frames per picture); still runs show nothing new and count as regular. Score ramps from `bad` to `good`.
+    frames per picture); still runs show nothing new and count as regular. Stutter is only visible where
+    things move: the confidence is the share of runs with a visible change (at least DUP_LEVEL) relative to
+    `moving_runs`, so a near-still shot (a held animation frame, a static screen) is not judged on noise.
+    Score ramps from `bad` to `good`.
     """
 
     dimension, unit = "fluency", "judder_log2_frames_per_picture"
 
-    def measure(self, clip) -> float:
-        repeats, jumped, total = 0, 0, 0
+    def measure(self, clip):
+        repeats, jumped, total, runs, moving_runs = 0, 0, 0, 0, 0
         for diffs in frame_differences(clip):
             if diffs.size < 2:
                 continue
+            runs += 1
+            moving_runs += int(diffs.max() >= DUP_LEVEL)
             dup, cuts = duplicate_mask(diffs), scene_cuts(diffs)
             moving = diffs[~dup & ~cuts]
             jumps = np.zeros(diffs.shape, bool)
@@ -136,8 +143,9 @@ class Fluency(MappedScorer):
             jumped += int(jumps.sum())
             total += diffs.size
         if not total:
-            return 0.0
-        return float(np.log2(total / max(1, total - repeats)) + 2.0 * jumped / total)
+            return 0.0, 0.0
+        confidence = min(1.0, moving_runs / runs / max(self.cfg.moving_runs, 1e-6))
+        return float(np.log2(total / max(1, total - repeats)) + 2.0 * jumped / total), confidence
 
 
 def _similarity_step(prev: np.ndarray, cur: np.ndarray) -> np.ndarray | None:
@@ -209,7 +217,7 @@ class MotionBlurConfig:
     bad: float = 0.5  # fine/coarse directional ratio of heavily smeared motion
     good: float = 1.0  # no directional loss
     # share of moving pixels over the sampled pairs for a full-confidence reading
-    moving_share: float = between(0.0, 1.0, default=0.005)
+    moving_share: float = between(0.0, 1.0, default=0.02)
     pairs: int = between(1, None, default=6)  # frame pairs per run given optical flow (it is the costly part)
 
 
