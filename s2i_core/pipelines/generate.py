@@ -22,7 +22,7 @@ from omegaconf import DictConfig, OmegaConf
 from s2i_core.errors import ConfigError
 from s2i_core.hydra_bridge import job_output_dir
 from s2i_core.options import check_bool, check_float, check_int
-from s2i_core.registry import load_registry
+from s2i_core.registry import Registry
 from s2i_core.sig import derive, select
 from s2i_core.sig.aggregation import Aggregation
 from s2i_core.scoring import check_one_scorer_per_dimension
@@ -40,20 +40,23 @@ from s2i_core.video import check_decoder
 RANGES = {"limit": (1, None), "balance.n": (0, None), "report_examples": (0, None)}  # checked by the CLI too
 
 
-def run(cfg: DictConfig) -> int:
-    summary = generate(cfg)
+def run(cfg: DictConfig, registry: Registry) -> int:
+    summary = generate(cfg, registry)
     from s2i_core.sig.report import print_summary
 
     print_summary(summary)
     return 1 if summary["counts"]["errors"] else 0
 
 
-def generate(cfg: DictConfig, output_dir: str | Path | None = None, *, progress: bool | None = None) -> dict:
-    """The whole generation, callable from other pipelines. Returns the manifest (a dict) it wrote."""
+def generate(cfg: DictConfig, registry: Registry, output_dir: str | Path | None = None, *,
+             progress: bool | None = None) -> dict:
+    """The whole generation, callable from other pipelines and scripts. Returns the manifest (a dict) it wrote.
+
+    Workers score with the plugins of `registry`, those registered in code included (`Registry.recipe`)."""
     out = Path(output_dir or job_output_dir(cfg)).resolve()
     show = check_bool("progress", cfg.get("progress", True)) if progress is None else progress
     check_options(cfg)
-    registry = load_registry()
+    registry.recipe()  # a plugin that workers could not rebuild fails here, before any work
     scorer_nodes = {name: OmegaConf.to_container(node, resolve=True) for name, node in (cfg.scorers or {}).items()}
     if not scorer_nodes:
         raise ConfigError("no scorers selected: use scorers=default or scorers=[name,...]")
@@ -99,7 +102,7 @@ def check_options(cfg: DictConfig) -> None:
         raise ConfigError("input= must name a folder of videos")
 
 
-def _generate(cfg, out: Path, show: bool, registry, scorer_nodes: dict, aggregation, root: Path,
+def _generate(cfg, out: Path, show: bool, registry: Registry, scorer_nodes: dict, aggregation, root: Path,
               rels: list[str], skipped: list[dict], decoder_versions: dict) -> dict:
     work = out / ".s2i"
     remove_stale_temps(out)
@@ -129,7 +132,8 @@ def _generate(cfg, out: Path, show: bool, registry, scorer_nodes: dict, aggregat
         journal = Journal(work / f"scores-{fingerprint}.jsonl")
         done = journal.read()
         stamps = {r: _stamp(root / r) for r in rels}
-        todo = [(str(root / r), r, scorers_json) for r in rels if not _reusable(done.get(r), stamps[r])]
+        recipe = registry.recipe()
+        todo = [(str(root / r), r, scorers_json, recipe) for r in rels if not _reusable(done.get(r), stamps[r])]
         with journal, progress_bar(show, "scoring videos", len(rels), completed=len(rels) - len(todo)) as advance:
             for row in executor.imap_unordered(score_item, todo, fn_crash=crash_row):
                 row["stamp"] = stamps[row["video"]]
@@ -148,7 +152,7 @@ def _generate(cfg, out: Path, show: bool, registry, scorer_nodes: dict, aggregat
     if (cfg.get("captions") or {}).get("enabled"):
         from s2i_core.sig.captions import caption_videos
 
-        captions = caption_videos(cfg.captions, root, [r["video"] for r in ok], work, show)
+        captions = caption_videos(cfg.captions, registry, root, [r["video"] for r in ok], work, show)
     records, rewrite_stats, mapper = derive.build_records(ok, cfg, registry, work, captions)
     # Every file this folder has held is remembered before any is replaced, so a run of another config that
     # is stopped half-way still leaves a list from which the next run removes what it does not write.
