@@ -1,8 +1,8 @@
 """Progressive tuning, top to bottom (torchtune style): stage I vision + projector on dimension -> level items
 with the LLM frozen; stage II LoRA on the LLM on justifications + QA. Loss on assistant tokens only.
 
-`train(cfg, output_dir) -> summary` is the whole recipe. Each stage writes `stage{N}/metrics.jsonl`, rotating
-checkpoints under `stage{N}/checkpoints/` and, when finished, `stage{N}/trained.safetensors` + `done.json`;
+`train(cfg, output_dir, registry) -> summary` is the whole recipe. Each stage writes `stage{N}/metrics.jsonl`,
+rotating checkpoints under `stage{N}/checkpoints/` and, when finished, `stage{N}/trained.safetensors` + `done.json`;
 rerunning the same command resumes from the last checkpoint (or skips a finished stage).
 """
 
