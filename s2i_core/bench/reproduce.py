@@ -114,8 +114,6 @@ def run(cfg, out: Path, registry) -> dict:
 
     from s2i_core.bench import scoring
     from s2i_core.bench.ablation import as_overrides, compose_config
-    from s2i_core.bench.sources import lmm_predictor
-    from s2i_core.lmm.trainer import train
     from s2i_core.pipelines.generate import generate
 
     out.mkdir(parents=True, exist_ok=True)
@@ -142,9 +140,9 @@ def run(cfg, out: Path, registry) -> dict:
             lmm = compose_config("train", [f"data={out / 'sig'}", f"lmm.seed={model_seed}",
                                            *as_overrides(cfg.train), *cfg.extra.train], registry).lmm
             results["warmup"][str(model_seed)] = language_warmup(
-                lmm, registry, str(out / "sig"), str(work / "base"), steps=int(cfg.warmup.steps), lr=float(cfg.warmup.lr),
-                batch_size=int(cfg.warmup.batch_size), max_length=int(cfg.train.get("max_length", 384)),
-                seed=model_seed)
+                lmm, registry, str(out / "sig"), str(work / "base"), steps=int(cfg.warmup.steps),
+                lr=float(cfg.warmup.lr), batch_size=int(cfg.warmup.batch_size),
+                max_length=int(cfg.train.get("max_length", 384)), seed=model_seed)
             base = [f"lmm.model={work / 'base'}"]
         for variant in cfg.variants:
             if variant == "sig" and model_seed != seeds[0]:
@@ -153,19 +151,7 @@ def run(cfg, out: Path, registry) -> dict:
                                                  f"lmm.seed={model_seed}", *as_overrides(cfg.train),
                                                  *cfg.extra.train, *base, *TRAINED.get(variant, [])], registry)
             torch.manual_seed(model_seed)  # the untrained model's random weights, and every trained run's start
-            trained = {"stages": {}}
-            if variant == "sig":
-                from omegaconf import OmegaConf
-
-                from s2i_core.bench.sources import build_predictor
-
-                teacher = {"source": "sig", "scorers": gen_cfg.scorers, "aggregation": gen_cfg.aggregation}
-                predictor = build_predictor(OmegaConf.create(teacher), registry)
-            elif variant == "untrained":
-                predictor = lmm_predictor(train_cfg.lmm, registry)
-            else:
-                trained = train(train_cfg, str(work / f"train_{variant}"), registry)
-                predictor = lmm_predictor(trained["model_dir"], registry)
+            predictor, trained = _predictor(variant, gen_cfg, train_cfg, work, registry)
             scored, failed = scoring.predict_all(test_items, predictor, batch=4, label=f"scoring {variant}")
             summary = scoring.report(scored, failed, work / f"score_{variant}", name="held-out ladders",
                                      source=variant, bootstrap=int(cfg.bootstrap), seed=seed)
@@ -180,6 +166,22 @@ def run(cfg, out: Path, registry) -> dict:
     (out / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True))
     (out / "results.md").write_text(markdown(results))
     return results
+
+
+def _predictor(variant: str, gen_cfg, train_cfg, work: Path, registry) -> tuple:
+    """The variant's predictor and what it trained (`{"stages": {}}` when nothing was trained)."""
+    from s2i_core.bench.sources import build_predictor, lmm_predictor
+    from s2i_core.lmm.trainer import train
+
+    if variant == "sig":
+        from omegaconf import OmegaConf
+
+        teacher = {"source": "sig", "scorers": gen_cfg.scorers, "aggregation": gen_cfg.aggregation}
+        return build_predictor(OmegaConf.create(teacher), registry), {"stages": {}}
+    if variant == "untrained":
+        return lmm_predictor(train_cfg.lmm, registry), {"stages": {}}
+    trained = train(train_cfg, str(work / f"train_{variant}"), registry)
+    return lmm_predictor(trained["model_dir"], registry), trained
 
 
 SPREAD_KEYS = ("srcc", "plcc", "plcc_raw", "krcc", "within_ladder_srcc")

@@ -42,19 +42,9 @@ def run(cfg: DictConfig, registry: Registry) -> int:
     labels_path = Path(str(cfg.labels)).resolve()
     root = Path(str(cfg.input)).resolve() if cfg.get("input") else labels_path.parent
     labels = read_labels(labels_path, root)
-    mos_range = cfg.get("mos_range")
-    if mos_range is not None and not OmegaConf.is_list(mos_range):
-        raise ConfigError(f"mos_range={mos_range!r}: give [low, high], e.g. mos_range=[1,5], or null")
-    mos_range = None if mos_range is None else [float(v) for v in mos_range]
+    mos_range, folds, settings = _fit_options(cfg)
     target, (low, high) = calibration.normalise_mos([mos for _, mos in labels], mos_range)
     target_of = dict(zip((video for video, _ in labels), target))
-    folds = int(cfg.folds)
-    if folds < 2:
-        raise ConfigError(f"folds={folds}: cross-validation needs at least 2 folds")
-    settings = {"restarts": int(cfg.restarts), "regularization": float(cfg.regularization)}
-    if settings["restarts"] < 0 or settings["regularization"] < 0:
-        raise ConfigError(f"restarts={settings['restarts']}, regularization={settings['regularization']}: "
-                          "neither may be negative")
 
     # (2) score each labelled video once
     out = Path(job_output_dir(cfg)).resolve()
@@ -95,6 +85,22 @@ def run(cfg: DictConfig, registry: Registry) -> int:
     calibration.save_fit(out / "aggregation.json", fitted, meta)  # last: its presence means the rest is written
     _print(meta, table, start, fitted, out)
     return 1 if errors else 0
+
+
+def _fit_options(cfg: DictConfig) -> tuple[list[float] | None, int, dict]:
+    """mos_range (None: from the labels), the number of folds and the fit settings, checked."""
+    mos_range = cfg.get("mos_range")
+    if mos_range is not None and not OmegaConf.is_list(mos_range):
+        raise ConfigError(f"mos_range={mos_range!r}: give [low, high], e.g. mos_range=[1,5], or null")
+    mos_range = None if mos_range is None else [float(v) for v in mos_range]
+    folds = int(cfg.folds)
+    if folds < 2:
+        raise ConfigError(f"folds={folds}: cross-validation needs at least 2 folds")
+    settings = {"restarts": int(cfg.restarts), "regularization": float(cfg.regularization)}
+    if settings["restarts"] < 0 or settings["regularization"] < 0:
+        raise ConfigError(f"restarts={settings['restarts']}, regularization={settings['regularization']}: "
+                          "neither may be negative")
+    return mos_range, folds, settings
 
 
 def read_labels(path: Path, root: Path) -> list[tuple[str, float]]:

@@ -108,38 +108,8 @@ def _generate(cfg, out: Path, show: bool, registry: Registry, scorer_nodes: dict
     remove_stale_temps(out)
     executor = registry.build("executor", cfg.executor)
     try:
-        balance_n = int(cfg.get("balance", {}).get("n") or 0)
-        if balance_n:
-            kind = cfg.balance.get("proxy", "bpp")
-            items = [(str(root / r), r, kind) for r in rels]
-            with progress_bar(show, "proxy scores", len(items)) as advance:
-                proxies = {}
-                for row in executor.imap_unordered(proxy_item, items):
-                    proxies[row["video"]] = row["proxy"]
-                    advance()
-            rels = select.balanced_pick(proxies, balance_n)
-
-        # (2) phase 1: score what the journal does not hold yet
-        # Scores are reused only for the same input folder, scorer config, scorer plugin versions and decoder
-        # (torchcodec, FFmpeg, torch): a change of any of them starts a fresh journal. Within one journal a
-        # score is reused while the file's size and mtime are unchanged; an error is retried as soon as anything
-        # about the file changed (its ctime too: a chmod or chown that may have fixed it).
-        scorers_json = json.dumps(scorer_nodes, sort_keys=True)
-        scorer_versions = sorted({str(e.provider) for e in registry.entries("scorer").values()})
-        decoder = json.dumps(decoder_versions, sort_keys=True)
-        key = f"{root}\n{scorers_json}\n{scorer_versions}\n{decoder}"
-        fingerprint = hashlib.sha256(key.encode()).hexdigest()[:12]
-        journal = Journal(work / f"scores-{fingerprint}.jsonl")
-        done = journal.read()
-        stamps = {r: _stamp(root / r) for r in rels}
-        recipe = registry.recipe()
-        todo = [(str(root / r), r, scorers_json, recipe) for r in rels if not _reusable(done.get(r), stamps[r])]
-        with journal, progress_bar(show, "scoring videos", len(rels), completed=len(rels) - len(todo)) as advance:
-            for row in executor.imap_unordered(score_item, todo, fn_crash=crash_row):
-                row["stamp"] = stamps[row["video"]]
-                journal.append(row)
-                done[row["video"]] = row
-                advance()
+        rels = _balanced(cfg, executor, root, rels, show)
+        done = _score_videos(executor, registry, scorer_nodes, root, rels, work, show, decoder_versions)
     finally:
         executor.close()
 
@@ -186,6 +156,48 @@ def _generate(cfg, out: Path, show: bool, registry: Registry, scorer_nodes: dict
     manifest = dataset_manifest.write(out, manifest, files)
     dataset_manifest.remember_owned(out, set(files))
     return manifest
+
+
+def _balanced(cfg, executor, root: Path, rels: list[str], show: bool) -> list[str]:
+    """`balance.n` videos picked evenly over a cheap quality proxy, or all of `rels` when balance.n is 0."""
+    balance_n = int(cfg.get("balance", {}).get("n") or 0)
+    if not balance_n:
+        return rels
+    kind = cfg.balance.get("proxy", "bpp")
+    items = [(str(root / r), r, kind) for r in rels]
+    with progress_bar(show, "proxy scores", len(items)) as advance:
+        proxies = {}
+        for row in executor.imap_unordered(proxy_item, items):
+            proxies[row["video"]] = row["proxy"]
+            advance()
+    return select.balanced_pick(proxies, balance_n)
+
+
+def _score_videos(executor, registry: Registry, scorer_nodes: dict, root: Path, rels: list[str], work: Path,
+                  show: bool, decoder_versions: dict) -> dict[str, dict]:
+    """(2) phase 1: score what the journal does not hold yet; returns the journal's rows by video.
+
+    Scores are reused only for the same input folder, scorer config, scorer plugin versions and decoder
+    (torchcodec, FFmpeg, torch): a change of any of them starts a fresh journal. Within one journal a score is
+    reused while the file's size and mtime are unchanged; an error is retried as soon as anything about the file
+    changed (its ctime too: a chmod or chown that may have fixed it)."""
+    scorers_json = json.dumps(scorer_nodes, sort_keys=True)
+    scorer_versions = sorted({str(e.provider) for e in registry.entries("scorer").values()})
+    decoder = json.dumps(decoder_versions, sort_keys=True)
+    key = f"{root}\n{scorers_json}\n{scorer_versions}\n{decoder}"
+    fingerprint = hashlib.sha256(key.encode()).hexdigest()[:12]
+    journal = Journal(work / f"scores-{fingerprint}.jsonl")
+    done = journal.read()
+    stamps = {r: _stamp(root / r) for r in rels}
+    recipe = registry.recipe()
+    todo = [(str(root / r), r, scorers_json, recipe) for r in rels if not _reusable(done.get(r), stamps[r])]
+    with journal, progress_bar(show, "scoring videos", len(rels), completed=len(rels) - len(todo)) as advance:
+        for row in executor.imap_unordered(score_item, todo, fn_crash=crash_row):
+            row["stamp"] = stamps[row["video"]]
+            journal.append(row)
+            done[row["video"]] = row
+            advance()
+    return done
 
 
 def _reusable(row: dict | None, stamp: str) -> bool:
