@@ -50,8 +50,9 @@ def main(argv: list[str]) -> int:
         return 2
     from s2i_core.dimensions import LEVELS
     from s2i_core.lmm.inference import LEVEL_WEIGHTS, load_scorer
+    from s2i_core.registry import load_registry
 
-    scorer = load_scorer(argv[0], device="cpu", batch_size=1)
+    scorer = load_scorer(argv[0], load_registry(), device="cpu", batch_size=1)
     videos = scorer._videos(argv[1:])
     generation = scorer.probabilities(argv[1:])
     trained = [dict(zip(LEVELS, p)) for p in probabilities_after(scorer, videos, training_header_ids(scorer))]

@@ -39,13 +39,16 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     command, rest = argv[0], argv[1:]
     try:
+        if command != "plugins" and command not in hydra_commands():
+            raise UnknownNameError("command", command, hydra_commands() + ["plugins"])
+        from s2i_core.registry import load_registry
+
+        registry = load_registry()  # the one registry of this process, passed to everything that needs plugins
         if command == "plugins":
             from s2i_core.plugins_table import print_plugins
 
-            return print_plugins(rest)
-        if command not in hydra_commands():
-            raise UnknownNameError("command", command, hydra_commands() + ["plugins"])
-        return run_hydra_command(command, rest)
+            return print_plugins(rest, registry)
+        return run_hydra_command(command, rest, registry)
     except S2IError as exc:
         _error(exc)
         return EXIT_USAGE
@@ -53,13 +56,11 @@ def main(argv: list[str] | None = None) -> int:
         return _reader_left()
 
 
-def run_hydra_command(command: str, overrides: list[str]) -> int:
+def run_hydra_command(command: str, overrides: list[str], registry) -> int:
     import hydra
 
     from s2i_core.hydra_bridge import register_configs, register_resolvers
-    from s2i_core.registry import load_registry
 
-    registry = load_registry()
     register_resolvers()
     register_configs(registry)
     module = importlib.import_module(f"s2i_core.pipelines.{command}")
@@ -76,7 +77,7 @@ def run_hydra_command(command: str, overrides: list[str]) -> int:
     def task(cfg) -> None:
         started.append(True)
         try:
-            codes.append(int(module.run(cfg) or EXIT_OK))
+            codes.append(int(module.run(cfg, registry) or EXIT_OK))
         except S2IError as exc:
             _error(exc)
             codes.append(EXIT_USAGE)

@@ -7,13 +7,10 @@ import json
 from s2i_core.specs import KIND_BY_NAME
 
 
-def print_plugins(args: list[str]) -> int:
+def print_plugins(args: list[str], registry) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from s2i_core.registry import load_registry
-
-    registry = load_registry()
     rows = registry.plugins()
     if "--json" in args:
         print(json.dumps([{"plugin": p.plugin, "distribution": p.dist, "version": p.version,

@@ -41,11 +41,35 @@ class BrokenPlugin:
     error: str
 
 
+@dataclass(frozen=True)
+class Recipe:
+    """How to build a registry again in another process (an executor's worker): whether the entry points were
+    loaded, and the plugins registered in code, as (plugin name, importable module name) pairs. Picklable and
+    hashable, so workers can cache the registry they rebuild from it."""
+
+    entry_points: bool = True
+    modules: tuple[tuple[str, str], ...] = ()
+
+    def load(self) -> "Registry":
+        import importlib
+
+        extra = []
+        for name, module in self.modules:
+            try:
+                extra.append((name, importlib.import_module(module)))
+            except ImportError as exc:
+                raise PluginLoadError(f"plugin {name!r} (module {module!r}), registered in code in the parent "
+                                      f"process, cannot be imported here: {exc}") from exc
+        return load_registry(load_entry_points=self.entry_points, extra=extra)
+
+
 @dataclass
 class Registry:
     pm: pluggy.PluginManager
     providers: dict[str, Provider] = field(default_factory=dict)
     broken: list[BrokenPlugin] = field(default_factory=list)
+    entry_points: bool = True
+    in_code: tuple[tuple[str, object], ...] = ()  # plugins registered in code: (name, object)
     _cache: dict[str, dict[str, Entry]] = field(default_factory=dict, repr=False)
 
     def entries(self, kind: str) -> dict[str, Entry]:
@@ -102,6 +126,20 @@ class Registry:
     def build(self, kind: str, node: Any) -> Any:
         name, _ = _split_node(node)
         return self.get(kind, name).build(self.config(kind, node))
+
+    def recipe(self) -> Recipe:
+        """What a worker process needs to rebuild this registry. A plugin registered in code must be a module
+        (an object cannot be re-imported in another process)."""
+        import types
+
+        modules = []
+        for name, obj in self.in_code:
+            if not isinstance(obj, types.ModuleType):
+                raise ConfigError(f"plugin {name!r} was registered in code as a {type(obj).__name__}, not a "
+                                  "module: worker processes rebuild the registry by importing plugin modules; "
+                                  "register the module that holds its hooks")
+            modules.append((name, obj.__name__))
+        return Recipe(self.entry_points, tuple(modules))
 
     def plugins(self) -> list[tuple[Provider, dict[str, list[str]]]]:
         """Every registered plugin with the names it provides, per kind (for `s2i plugins`)."""
@@ -177,5 +215,9 @@ def _describe(exc: BaseException) -> str:
 
 
 def load_registry(*, load_entry_points: bool = True, extra: Iterable[tuple[str, object]] = ()) -> Registry:
+    """The registry of this process: built once where the program starts (the CLI, or a script using the API)
+    and passed along to everything that needs plugins. `extra` registers plugins in code: (name, module)."""
+    extra = tuple(extra)
     pm, providers, broken = make_plugin_manager(load_entry_points=load_entry_points, extra=extra)
-    return Registry(pm, providers, broken)
+    registered = tuple((name, obj) for name, obj in extra if name in providers)
+    return Registry(pm, providers, broken, load_entry_points, registered)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from s2i_core.errors import S2IError
@@ -66,19 +67,62 @@ def sampling_for(scorers: Iterable[object]):
     return result
 
 
-def score_clip(scorers: Iterable[Scorer], clip) -> dict[str, DimensionScore]:
-    """Run every scorer on one decoded clip; a scorer that breaks raises ScorerError naming it and the file."""
+def score_clip(scorers: Iterable[Scorer], clip, name: str | None = None) -> dict[str, DimensionScore]:
+    """Run every scorer on one decoded clip. A scorer that breaks, or returns a score that is NaN or outside
+    [0, 1], raises ScorerError naming the scorer's dimension and the video (`name`, else the clip's path)."""
+    name = str(clip.path) if name is None else name
     out = {}
     for scorer in scorers:
         try:
             result = scorer(clip)
-        except S2IError:
-            raise
         except Exception as exc:
-            raise ScorerError(f"scorer for {scorer.dimension!r} failed on {clip.path}: "
-                              f"{type(exc).__name__}: {exc}") from exc
+            raise ScorerError(f"{name}: scorer {scorer.dimension!r} failed: {type(exc).__name__}: {exc}") from exc
+        score = finite(result.score)
+        if score is None or not 0.0 <= score <= 1.0:
+            raise ScorerError(f"{name}: scorer {scorer.dimension!r} returned score {result.score!r}, "
+                              "not in [0, 1]")
         out[scorer.dimension] = result
     return out
+
+
+def score_video(path: str | Path, scorers: Sequence[Scorer], name: str | None = None) -> dict:
+    """Decode one video once (the frames every scorer needs) and score it: the one scoring path of generate,
+    assess, validate, calibrate and the benchmarks.
+
+    Returns a row: `{"video", "ok": True, "meta", "scores": {dimension: {score, raw, unit, confidence}}}` or
+    `{"video", "ok": False, "error": kind, "message"}`. Messages name the video as `name` (default: the path),
+    so a dataset's errors do not depend on where it sits. Only a decoder that cannot load at all raises.
+    """
+    from s2i_core.errors import DecoderUnavailable, VideoError
+    from s2i_core.video import decode_clip
+
+    path = str(path)
+    name = path if name is None else name
+    try:
+        clip = decode_clip(path, sampling_for(scorers))
+    except DecoderUnavailable:
+        raise  # the environment's fault, not this video's: it stops the run
+    except VideoError as exc:
+        return {"video": name, "ok": False, "error": exc.kind, "message": str(exc).replace(path, name)}
+    except Exception as exc:  # noqa: BLE001 - any decoder failure is this video's error, not the run's
+        return {"video": name, "ok": False, "error": "decode_failed",
+                "message": f"{name}: {type(exc).__name__}: {exc}"}
+    try:
+        results = score_clip(scorers, clip, name)
+    except ScorerError as exc:
+        return {"video": name, "ok": False, "error": "scorer_failed", "message": str(exc)}
+    scores = {dim: {"score": finite(r.score), "raw": finite(r.raw), "unit": r.unit,
+                    "confidence": finite(getattr(r, "confidence", 1.0))} for dim, r in results.items()}
+    return {"video": name, "ok": True, "meta": clip.meta.as_record(), "scores": scores}
+
+
+def finite(value) -> float | None:
+    """`value` as a float, or None when it is no number or not finite (NaN, inf)."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
 
 
 def check_one_scorer_per_dimension(scorer_nodes: dict[str, dict], registry) -> None:

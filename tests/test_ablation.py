@@ -9,6 +9,7 @@ import pytest
 from conftest import make_video, run_s2i
 
 from s2i_core.bench.ablation import as_overrides, compose_config
+from s2i_core.registry import load_registry
 
 GRID = ["full", "no_cot", "no_stage1", "no_preserve", "no_pool", "data_20", "data_50"]
 
@@ -22,9 +23,11 @@ def test_nested_overrides_flatten_to_hydra_syntax():
 
 @pytest.mark.parametrize("experiment", [*GRID, "data_100"])
 def test_every_experiment_composes_and_its_sub_configs_compose(experiment, tmp_path):
-    cfg = compose_config("ablate", [f"experiment={experiment}", "preset=tiny"])
-    gen = compose_config("generate", [f"input={tmp_path}", *as_overrides(cfg.generate), *cfg.extra.generate])
-    train = compose_config("train", [f"data={tmp_path}", *as_overrides(cfg.train), *cfg.extra.train])
+    registry = load_registry()
+    cfg = compose_config("ablate", [f"experiment={experiment}", "preset=tiny"], registry)
+    gen = compose_config("generate", [f"input={tmp_path}", *as_overrides(cfg.generate), *cfg.extra.generate],
+                         registry)
+    train = compose_config("train", [f"data={tmp_path}", *as_overrides(cfg.train), *cfg.extra.train], registry)
     assert gen.template.impl == ("flat" if experiment == "no_cot" else "hierarchical")
     assert gen.rewriter.preserve_check is (experiment != "no_preserve")
     assert train.stage1.enabled is (experiment != "no_stage1")

@@ -119,7 +119,9 @@ def test_tuned_lmm_as_scorer_source_and_as_answerer(blur_ladder, tmp_path):
     from s2i_core.bench.ablation import compose_config
     from s2i_core.lmm.testing import tiny_overrides, write_instructions
     from s2i_core.pipelines import bench
+    from s2i_core.registry import load_registry
 
+    registry = load_registry()
     data = write_instructions(str(tmp_path / "data"), str(blur_ladder),
                               {f"blur{s}.mp4": LEVELS[4 - i] for i, s in enumerate(BLUR)})
     proc = run_s2i("train", f"data={data}", f"output={tmp_path / 'train'}", *tiny_overrides("qwen2_vl"),
@@ -129,8 +131,8 @@ def test_tuned_lmm_as_scorer_source_and_as_answerer(blur_ladder, tmp_path):
 
     out = tmp_path / "scored"
     cfg = compose_config("bench", ["task=scoring", f"dataset.root={blur_ladder}", "source=lmm", f"model={model}",
-                                   "batch=4", "bootstrap=0", f"output={out}"])
-    assert bench.run(cfg) == 1  # the broken and the missing video
+                                   "batch=4", "bootstrap=0", f"output={out}"], registry)
+    assert bench.run(cfg, registry) == 1  # the broken and the missing video
     metrics = json.loads((out / "metrics.json").read_text())
     assert (metrics["scored"], metrics["failed"]) == (5, 2)
     with open(out / "predictions.csv") as fh:
@@ -143,8 +145,8 @@ def test_tuned_lmm_as_scorer_source_and_as_answerer(blur_ladder, tmp_path):
     bench_file.write_text("".join(json.dumps(i) + "\n" for i in items))
     out = tmp_path / "answered"
     cfg = compose_config("bench", ["task=justification", f"bench_file={bench_file}", f"model={model}",
-                                   f"videos={blur_ladder}", "max_new_tokens=6", "repeats=1", f"output={out}"])
-    assert bench.run(cfg) == 0
+                                   f"videos={blur_ladder}", "max_new_tokens=6", "repeats=1", f"output={out}"], registry)
+    assert bench.run(cfg, registry) == 0
     answers = [json.loads(line) for line in (out / "answers.jsonl").read_text().splitlines()]
     assert [a["id"] for a in answers] == ["q0", "q1"] and all(isinstance(a["answer"], str) for a in answers)
     assert json.loads((out / "justification.json").read_text())["questions"] == 2

@@ -4,7 +4,8 @@ Executor protocol (also what a third-party executor implements):
   `ex.imap_unordered(fn, items)` yields `fn(item)` results as they finish, in any order; `fn` is a top-level
   function and items are picklable. `ex.close()` releases workers. `ex.workers` is the parallelism.
 Workers start with 'spawn' (or 'forkserver'): torch and decoder threads do not survive fork reliably. Each worker
-builds its own registry and scorers on first use (see s2i_core.sig.work). A worker that dies hard (a decoder
+rebuilds the driver's registry from its recipe and builds the scorers on first use (see s2i_core.sig.work); spawned
+workers get the driver's sys.path, so plugin modules registered in code import there. A worker that dies hard (a decoder
 segfault) breaks the pool; the in-flight items are then retried one at a time on a fresh pool, so only the item
 that kills a worker is reported, as `fn_crash(item)`.
 """

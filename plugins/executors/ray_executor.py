@@ -33,7 +33,16 @@ class RayExecutor:
             raise ConfigError("executor=ray needs Ray: pip install 'score2instruct[ray]'") from exc
         self.cfg, self._ray = cfg, ray
         if not ray.is_initialized():
-            kwargs = {"address": cfg.address} if cfg.address else {"num_cpus": cfg.local_cpus or None}
+            if cfg.address:
+                kwargs = {"address": cfg.address}
+            else:
+                # A local Ray's workers import what this process can (plugin modules registered in code
+                # included): they get its module search path.
+                import os
+                import sys
+
+                path = os.pathsep.join(p for p in sys.path if p)
+                kwargs = {"num_cpus": cfg.local_cpus or None, "runtime_env": {"env_vars": {"PYTHONPATH": path}}}
             ray.init(include_dashboard=False, log_to_driver=False, **kwargs)
         self.workers = max(1, int(ray.cluster_resources().get("CPU", 1) // cfg.num_cpus_per_task))
 

@@ -48,7 +48,7 @@ def as_overrides(node) -> list[str]:
     return out
 
 
-def compose_config(name: str, overrides: list[str]):
+def compose_config(name: str, overrides: list[str], registry):
     """The config `s2i <name> <overrides>` runs with. Inside a Hydra job the running app's search path and
     config store are reused (a multirun must not be torn down by a nested initialisation)."""
     from hydra import compose, initialize_config_module
@@ -57,10 +57,9 @@ def compose_config(name: str, overrides: list[str]):
     if GlobalHydra.instance().is_initialized():
         return compose(config_name=name, overrides=overrides)
     from s2i_core.hydra_bridge import register_configs, register_resolvers
-    from s2i_core.registry import load_registry
 
     register_resolvers()
-    register_configs(load_registry())
+    register_configs(registry)
     with initialize_config_module("s2i_conf", version_base=None):
         return compose(config_name=name, overrides=overrides)
 
@@ -113,22 +112,20 @@ def _write_data(folder: Path, stages: dict[int, list[dict]]) -> None:
                            [f"instructions/stage{s}.jsonl" for s in stages])
 
 
-def run_job(cfg, out: Path, *, job: str = "") -> dict:
+def run_job(cfg, out: Path, registry, *, job: str = "") -> dict:
     """generate -> train -> score; writes `metrics.json` (scoring metrics + what the job trained on) in `out`."""
     from s2i_core.bench import scoring
     from s2i_core.bench.sources import lmm_predictor
     from s2i_core.lmm.trainer import train
     from s2i_core.pipelines.generate import generate
-    from s2i_core.registry import load_registry
 
-    registry = load_registry()
     out.mkdir(parents=True, exist_ok=True)
     seed = int(cfg.seed)
     parts, info = [], {"job": job, "seed": seed}
     if cfg.use_pool:
         gen_cfg = compose_config("generate", [f"input={cfg.pool}", f"seed={seed}", *as_overrides(cfg.generate),
-                                              *cfg.extra.generate])
-        manifest = generate(gen_cfg, out / "sig", progress=False)
+                                              *cfg.extra.generate], registry)
+        manifest = generate(gen_cfg, registry, out / "sig", progress=False)
         info["sig_records"] = manifest["counts"]["records"]
         parts.append(out / "sig")
     if cfg.get("labeled"):
@@ -140,10 +137,10 @@ def run_job(cfg, out: Path, *, job: str = "") -> dict:
         raise ConfigError("use_pool=false and no `labeled` set: this job has no training data")
     data = parts[0] if len(parts) == 1 else merge_data(parts, out / "data")
     train_cfg = compose_config("train", [f"data={data}", f"seed={seed}", *as_overrides(cfg.train),
-                                            *cfg.extra.train])
-    trained = train(train_cfg, str(out / "train"))
+                                            *cfg.extra.train], registry)
+    trained = train(train_cfg, str(out / "train"), registry)
     items = registry.build("dataset", cfg.dataset).items()
-    scored, failed = scoring.predict_all(items, lmm_predictor(trained["model_dir"]), batch=int(cfg.batch),
+    scored, failed = scoring.predict_all(items, lmm_predictor(trained["model_dir"], registry), batch=int(cfg.batch),
                                          label=f"scoring {job or 'job'}")
     summary = scoring.report(scored, failed, out, name=cfg.dataset.impl, source="lmm",
                              bootstrap=int(cfg.bootstrap), seed=seed)

@@ -43,7 +43,7 @@ def load_answers(path: str | Path) -> dict[str, str]:
     return answers
 
 
-def answer_with_model(items: list[dict], model: str, videos: str | None, path: Path, *,
+def answer_with_model(items: list[dict], model: str, videos: str | None, path: Path, registry, *,
                       max_new_tokens: int = 256) -> dict[str, str]:
     """Answers of a tuned LMM (greedy decoding), written to `path` so the judged text can be inspected."""
     from rich.progress import track
@@ -55,7 +55,7 @@ def answer_with_model(items: list[dict], model: str, videos: str | None, path: P
     missing = sorted({i["video"] for i in items if not (Path(videos) / i["video"]).is_file()})
     if missing:
         raise ConfigError(f"{len(missing)} bench video(s) not under {videos!r}, e.g. {missing[0]!r}")
-    scorer = load_scorer(model)
+    scorer = load_scorer(model, registry)
     answers = {}
     for item in track(items, description="answering", transient=True):
         text = scorer.justify([str(Path(videos) / item["video"])], question=item["question"],

@@ -109,23 +109,20 @@ def within_ladder_srcc(rows: list[dict], predictions: dict[str, float]) -> float
     return statistics.fmean(values) if values else math.nan
 
 
-def run(cfg, out: Path) -> dict:
+def run(cfg, out: Path, registry) -> dict:
     import torch
 
     from s2i_core.bench import scoring
     from s2i_core.bench.ablation import as_overrides, compose_config
-    from s2i_core.bench.sources import lmm_predictor
-    from s2i_core.lmm.trainer import train
     from s2i_core.pipelines.generate import generate
-    from s2i_core.registry import load_registry
 
     out.mkdir(parents=True, exist_ok=True)
     seed = int(cfg.seed)
     rows = make_ladders(cfg, out / "clips")
     gen_cfg = compose_config("generate", [f"input={out / 'clips' / 'train'}", f"seed={seed}",
-                                          *as_overrides(cfg.generate), *cfg.extra.generate])
-    manifest = generate(gen_cfg, out / "sig", progress=False)
-    test_items = load_registry().build("dataset", {"impl": "csv", "root": str(out / "clips" / "test")}).items()
+                                          *as_overrides(cfg.generate), *cfg.extra.generate], registry)
+    manifest = generate(gen_cfg, registry, out / "sig", progress=False)
+    test_items = registry.build("dataset", {"impl": "csv", "root": str(out / "clips" / "test")}).items()
     results = {"train_clips": len(rows["train"]), "test_clips": len(rows["test"]),
                "sig_records": manifest["counts"]["records"], "variants": {}, "warmup": {}}
     unknown = [v for v in cfg.variants if v not in VARIANTS]
@@ -141,32 +138,20 @@ def run(cfg, out: Path) -> dict:
             from s2i_core.bench.warmup import language_warmup
 
             lmm = compose_config("train", [f"data={out / 'sig'}", f"lmm.seed={model_seed}",
-                                           *as_overrides(cfg.train), *cfg.extra.train]).lmm
+                                           *as_overrides(cfg.train), *cfg.extra.train], registry).lmm
             results["warmup"][str(model_seed)] = language_warmup(
-                lmm, str(out / "sig"), str(work / "base"), steps=int(cfg.warmup.steps), lr=float(cfg.warmup.lr),
-                batch_size=int(cfg.warmup.batch_size), max_length=int(cfg.train.get("max_length", 384)),
-                seed=model_seed)
+                lmm, registry, str(out / "sig"), str(work / "base"), steps=int(cfg.warmup.steps),
+                lr=float(cfg.warmup.lr), batch_size=int(cfg.warmup.batch_size),
+                max_length=int(cfg.train.get("max_length", 384)), seed=model_seed)
             base = [f"lmm.model={work / 'base'}"]
         for variant in cfg.variants:
             if variant == "sig" and model_seed != seeds[0]:
                 continue
             train_cfg = compose_config("train", [f"data={out / 'sig'}", f"seed={model_seed}",
                                                  f"lmm.seed={model_seed}", *as_overrides(cfg.train),
-                                                 *cfg.extra.train, *base, *TRAINED.get(variant, [])])
+                                                 *cfg.extra.train, *base, *TRAINED.get(variant, [])], registry)
             torch.manual_seed(model_seed)  # the untrained model's random weights, and every trained run's start
-            trained = {"stages": {}}
-            if variant == "sig":
-                from omegaconf import OmegaConf
-
-                from s2i_core.bench.sources import build_predictor
-
-                teacher = {"source": "sig", "scorers": gen_cfg.scorers, "aggregation": gen_cfg.aggregation}
-                predictor = build_predictor(OmegaConf.create(teacher), load_registry())
-            elif variant == "untrained":
-                predictor = lmm_predictor(train_cfg.lmm)
-            else:
-                trained = train(train_cfg, str(work / f"train_{variant}"))
-                predictor = lmm_predictor(trained["model_dir"])
+            predictor, trained = _predictor(variant, gen_cfg, train_cfg, work, registry)
             scored, failed = scoring.predict_all(test_items, predictor, batch=4, label=f"scoring {variant}")
             summary = scoring.report(scored, failed, work / f"score_{variant}", name="held-out ladders",
                                      source=variant, bootstrap=int(cfg.bootstrap), seed=seed)
@@ -181,6 +166,22 @@ def run(cfg, out: Path) -> dict:
     (out / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True))
     (out / "results.md").write_text(markdown(results))
     return results
+
+
+def _predictor(variant: str, gen_cfg, train_cfg, work: Path, registry) -> tuple:
+    """The variant's predictor and what it trained (`{"stages": {}}` when nothing was trained)."""
+    from s2i_core.bench.sources import build_predictor, lmm_predictor
+    from s2i_core.lmm.trainer import train
+
+    if variant == "sig":
+        from omegaconf import OmegaConf
+
+        teacher = {"source": "sig", "scorers": gen_cfg.scorers, "aggregation": gen_cfg.aggregation}
+        return build_predictor(OmegaConf.create(teacher), registry), {"stages": {}}
+    if variant == "untrained":
+        return lmm_predictor(train_cfg.lmm, registry), {"stages": {}}
+    trained = train(train_cfg, str(work / f"train_{variant}"), registry)
+    return lmm_predictor(trained["model_dir"], registry), trained
 
 
 SPREAD_KEYS = ("srcc", "plcc", "plcc_raw", "krcc", "within_ladder_srcc")

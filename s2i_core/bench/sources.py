@@ -9,15 +9,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from s2i_core.errors import ConfigError
-from s2i_core.video import decode_clip
+from s2i_core.errors import ConfigError, VideoError
+from s2i_core.scoring import score_video
 
 SOURCES = ("sig", "scorer", "lmm")
 
 
-def sig_overall(clip, scorers, aggregation) -> float:
-    dims = {s.dimension: s(clip).score for s in scorers}
-    return aggregation.overall_score(aggregation.group_scores(dims))
+def dimension_scores(path, scorers) -> dict[str, float]:
+    """{dimension: score} of one video, scored as `s2i generate` scores it; a video that cannot be scored
+    raises VideoError with the kind and message its errors.jsonl row would carry."""
+    row = score_video(path, scorers)
+    if not row["ok"]:
+        raise VideoError(str(path), row["error"], row["message"].removeprefix(f"{path}: "))
+    return {dim: node["score"] for dim, node in row["scores"].items()}
+
+
+def sig_overall(path, scorers, aggregation) -> float:
+    return aggregation.overall_score(aggregation.group_scores(dimension_scores(path, scorers)))
 
 
 def build_predictor(cfg, registry):
@@ -30,24 +38,24 @@ def build_predictor(cfg, registry):
         if not scorers:
             raise ConfigError("source=sig needs scorers: use scorers=default or scorers=[name,...]")
         aggregation = Aggregation.from_config(cfg.get("aggregation"))
-        return lambda paths: [sig_overall(decode_clip(p), scorers, aggregation) for p in paths]
+        return lambda paths: [sig_overall(p, scorers, aggregation) for p in paths]
     if source == "scorer":
         if not cfg.get("scorer"):
             installed = ", ".join(registry.names("scorer"))
             raise ConfigError(f"source=scorer needs scorer=<name>; installed: {installed}")
         node = cfg.scorers.get(cfg.scorer, cfg.scorer)  # the selected node (with its options), else the name
         scorer = registry.build("scorer", node)
-        return lambda paths: [scorer(decode_clip(p)).score for p in paths]
+        return lambda paths: [dimension_scores(p, [scorer])[scorer.dimension] for p in paths]
     if source == "lmm":
         if not cfg.get("model"):
             raise ConfigError("source=lmm needs model=<directory written by s2i train>")
         if not Path(cfg.model).exists():
             raise ConfigError(f"model {cfg.model!r} does not exist")
-        return lmm_predictor(cfg.model)
+        return lmm_predictor(cfg.model, registry)
     raise ConfigError(f"unknown source {source!r}; choose one of {', '.join(SOURCES)}")
 
 
-def lmm_predictor(path_or_cfg, **options):
+def lmm_predictor(path_or_cfg, registry, **options):
     """Level-token scoring with a video LMM: a model folder written by `s2i train`, or an `lmm` config node
     (an untrained model built from config: the reproduction's baseline).
 
@@ -60,5 +68,5 @@ def lmm_predictor(path_or_cfg, **options):
 
     prefix = stage1_answer("overall", "\0").split("\0")[0].strip()
     options = {"question": stage1_question("overall"), "answer_prefix": prefix, **options}
-    scorer = load_scorer(path_or_cfg, **options)
+    scorer = load_scorer(path_or_cfg, registry, **options)
     return lambda paths: [float(v) for v in scorer.score([str(p) for p in paths])]

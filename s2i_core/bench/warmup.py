@@ -28,15 +28,14 @@ def text_examples(tokenizer, data_dir: str, max_length: int) -> list[dict]:
     return out
 
 
-def language_warmup(lmm_cfg, data_dir: str, folder: str, *, steps: int, lr: float, batch_size: int,
+def language_warmup(lmm_cfg, registry, data_dir: str, folder: str, *, steps: int, lr: float, batch_size: int,
                     max_length: int, seed: int) -> dict:
     """Train the language group of `lmm_cfg`'s model on text for `steps` steps; save it to `folder`."""
     import torch
 
     from s2i_core.lmm.trainer import set_trainable
-    from s2i_core.registry import load_registry
 
-    adapter = load_registry().build("lmm_adapter", lmm_cfg)
+    adapter = registry.build("lmm_adapter", lmm_cfg)
     torch.manual_seed(seed)
     model, tokenizer = adapter.load("cpu")
     set_trainable(model, adapter, ["language"], lora=False)

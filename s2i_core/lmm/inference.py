@@ -1,6 +1,6 @@
 """Inference with a (tuned) video LMM: Q-Align-style level-token scoring and free-form justification.
 
-    scorer = load_scorer("runs/train/x/model")        # or a config node {impl: qwen2_vl, model: ..., ...}
+    scorer = load_scorer("runs/train/x/model", registry)   # or a config node {impl: qwen2_vl, model: ..., ...}
     scorer.score(["a.mp4", "b.mp4"])  -> [0.81, 0.22]  # one forward pass per batch
     scorer.justify(["a.mp4"])          -> ["The sharpness is good ..."]
 
@@ -142,15 +142,13 @@ def parse_level_score(text: str) -> float | None:
 
 
 def load_scorer(
-    path_or_cfg: Any, *, device: str = "auto", registry=None, trust_remote_code: bool = False, **options
+    path_or_cfg: Any, registry, *, device: str = "auto", trust_remote_code: bool = False, **options
 ) -> Scorer:
     """A scorer from a tuned model folder (written by `s2i train`), or from an `lmm` config node.
 
     For a folder, `trust_remote_code` comes from the caller (the command line) only: the folder's own
     `s2i_lmm.json` cannot turn it on, and a folder that ships code (`auto_map`) is refused without it."""
     import torch
-
-    from s2i_core.registry import load_registry
 
     if isinstance(path_or_cfg, (str, os.PathLike)):
         folder = str(path_or_cfg)
@@ -172,7 +170,6 @@ def load_scorer(
         options = node.pop("score", {}) | options  # the prompt the model was trained to answer
     else:
         node = path_or_cfg
-    registry = registry or load_registry()
     adapter = registry.build("lmm_adapter", node)
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -199,12 +196,13 @@ def remote_code_files(folder: str) -> list[str]:
 
 
 def assess_with_model(
-    video: str, model_dir: str, *, max_new_tokens: int = 256, device: str = "auto", trust_remote_code: bool = False
+    video: str, model_dir: str, registry, *, max_new_tokens: int = 256, device: str = "auto",
+    trust_remote_code: bool = False,
 ) -> dict:
     """What `s2i assess VIDEO model=<tuned dir>` reports: the LMM's score, level probabilities and its words."""
     if not os.path.isfile(video):
         raise ConfigError(f"video {video!r} does not exist or is not a file")
-    scorer = load_scorer(model_dir, device=device, batch_size=1, trust_remote_code=trust_remote_code)
+    scorer = load_scorer(model_dir, registry, device=device, batch_size=1, trust_remote_code=trust_remote_code)
     probs = scorer.probabilities([video])[0]
     score = sum(w * probs[lv] for w, lv in zip(LEVEL_WEIGHTS, LEVELS))
     return {
@@ -216,11 +214,12 @@ def assess_with_model(
     }
 
 
-def run_assess(cfg) -> int:
+def run_assess(cfg, registry) -> int:
     """The `s2i assess` branch for a tuned model (kept here so assess.py only delegates)."""
     record = assess_with_model(
         str(cfg.video),
         str(cfg.model),
+        registry,
         max_new_tokens=int(cfg.get("max_new_tokens", 256)),
         trust_remote_code=bool(cfg.get("trust_remote_code", False)),
     )

@@ -1,8 +1,8 @@
 """Progressive tuning, top to bottom (torchtune style): stage I vision + projector on dimension -> level items
 with the LLM frozen; stage II LoRA on the LLM on justifications + QA. Loss on assistant tokens only.
 
-`train(cfg, output_dir) -> summary` is the whole recipe. Each stage writes `stage{N}/metrics.jsonl`, rotating
-checkpoints under `stage{N}/checkpoints/` and, when finished, `stage{N}/trained.safetensors` + `done.json`;
+`train(cfg, output_dir, registry) -> summary` is the whole recipe. Each stage writes `stage{N}/metrics.jsonl`,
+rotating checkpoints under `stage{N}/checkpoints/` and, when finished, `stage{N}/trained.safetensors` + `done.json`;
 rerunning the same command resumes from the last checkpoint (or skips a finished stage).
 """
 
@@ -23,14 +23,12 @@ from s2i_core.lmm.adapter import GROUPS
 from s2i_core.sig.io import atomic_write_text
 
 
-def train(cfg: Any, output_dir: str, registry=None, model_and_tokenizer=None) -> dict:
+def train(cfg: Any, output_dir: str, registry, model_and_tokenizer=None) -> dict:
     """Run the enabled stages; `model_and_tokenizer` lets a bench pass a model built at another size."""
     import torch
 
     from s2i_core.lmm import distributed as dist
-    from s2i_core.registry import load_registry
 
-    registry = registry or load_registry()
     adapter = registry.build("lmm_adapter", cfg.lmm)
     env = dist.setup(cfg)
     os.makedirs(output_dir, exist_ok=True)

@@ -10,27 +10,25 @@ from omegaconf import DictConfig, OmegaConf
 
 from s2i_core.dimensions import BY_NAME, DIMENSIONS, GROUPS
 from s2i_core.errors import ConfigError
-from s2i_core.registry import load_registry
+from s2i_core.registry import Registry
+from s2i_core.scoring import check_one_scorer_per_dimension, score_video
 from s2i_core.sig import derive
-from s2i_core.sig.work import score_item
 
 POSITIONAL = "video"
 FLAGS = {"--json": "json=true"}
 
 
-def assess(cfg: DictConfig) -> dict:
+def assess(cfg: DictConfig, registry: Registry) -> dict:
     """The record for `cfg.video` (same shape as a line of records.jsonl) or an error row {error, message}."""
     path = Path(str(cfg.video))
     if not path.is_file():
         raise ConfigError(f"video {str(path)!r} does not exist or is not a file")
-    registry = load_registry()
     scorer_nodes = {name: OmegaConf.to_container(node, resolve=True) for name, node in (cfg.scorers or {}).items()}
     if not scorer_nodes:
         raise ConfigError("no scorers selected: use scorers=default or scorers=[name,...]")
-    from s2i_core.scoring import check_one_scorer_per_dimension
-
     check_one_scorer_per_dimension(scorer_nodes, registry)
-    row = score_item((str(path), path.name, json.dumps(scorer_nodes, sort_keys=True)))
+    scorers = [registry.build("scorer", scorer_nodes[name]) for name in sorted(scorer_nodes)]
+    row = score_video(path, scorers, path.name)
     if not row["ok"]:
         return {"video": str(path), "error": row["error"], "message": row["message"]}
     with tempfile.TemporaryDirectory() as work:  # rewriter journal; one video needs no resume
@@ -40,12 +38,12 @@ def assess(cfg: DictConfig) -> dict:
     return record
 
 
-def run(cfg: DictConfig) -> int:
+def run(cfg: DictConfig, registry: Registry) -> int:
     if cfg.get("model"):  # a tuned video LMM scores and explains instead (docs/training.md)
         from s2i_core.lmm.inference import run_assess
 
-        return run_assess(cfg)
-    record = assess(cfg)
+        return run_assess(cfg, registry)
+    record = assess(cfg, registry)
     if cfg.get("json", False):
         print(json.dumps(record, indent=2, sort_keys=True, ensure_ascii=False))
         return 1 if "error" in record else 0

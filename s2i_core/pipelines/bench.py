@@ -9,7 +9,7 @@ from omegaconf import DictConfig
 
 from s2i_core.errors import ConfigError
 from s2i_core.hydra_bridge import job_output_dir
-from s2i_core.registry import load_registry
+from s2i_core.registry import Registry
 from s2i_core.sig import manifest as dataset_manifest
 from s2i_core.sig.io import atomic_write_text
 from s2i_core.versions import resolved_versions
@@ -19,18 +19,17 @@ RANGES = {"limit": (0, None), "batch": (1, None), "bootstrap": (0, None), "repea
           "count": (1, None), "max_new_tokens": (1, None)}
 
 
-def run(cfg: DictConfig) -> int:
+def run(cfg: DictConfig, registry: Registry) -> int:
     if cfg.task not in TASKS:
         raise ConfigError(f"unknown task {cfg.task!r}; choose one of {', '.join(TASKS)}")
     out = Path(job_output_dir(cfg))
-    return {"scoring": scoring, "justification": justification, "build": build}[cfg.task](cfg, out)
+    return {"scoring": scoring, "justification": justification, "build": build}[cfg.task](cfg, out, registry)
 
 
-def scoring(cfg: DictConfig, out: Path) -> int:
+def scoring(cfg: DictConfig, out: Path, registry: Registry) -> int:
     from s2i_core.bench import scoring as bench
     from s2i_core.bench.sources import build_predictor
 
-    registry = load_registry()
     dataset = registry.build("dataset", cfg.dataset)
     items = dataset.items()
     if cfg.limit:
@@ -44,7 +43,7 @@ def scoring(cfg: DictConfig, out: Path) -> int:
     return 1 if failed else 0
 
 
-def justification(cfg: DictConfig, out: Path) -> int:
+def justification(cfg: DictConfig, out: Path, registry: Registry) -> int:
     from s2i_core.bench import justification as bench
 
     if not cfg.bench_file:
@@ -55,19 +54,19 @@ def justification(cfg: DictConfig, out: Path) -> int:
     if cfg.answers:
         answers = bench.load_answers(cfg.answers)
     elif cfg.model:
-        answers = bench.answer_with_model(items, cfg.model, cfg.videos, out / "answers.jsonl",
+        answers = bench.answer_with_model(items, cfg.model, cfg.videos, out / "answers.jsonl", registry,
                                           max_new_tokens=int(cfg.max_new_tokens))
     else:
         raise ConfigError("task=justification needs answers=<.jsonl of {id, answer}> or model=<tuned model dir> "
                           "with videos=<folder the bench's video paths are relative to>")
-    judge = load_registry().build("judge", cfg.judge)
+    judge = registry.build("judge", cfg.judge)
     summary = bench.run(items, answers, judge, repeats=int(cfg.repeats), seed=int(cfg.seed), out=out)
     bench.print_summary(summary)
     print(f"-> {out}")
     return 1 if summary["failed"] else 0
 
 
-def build(cfg: DictConfig, out: Path) -> int:
+def build(cfg: DictConfig, out: Path, registry: Registry) -> int:
     from s2i_core.bench import s2ibench
     from s2i_core.bench.justification import read_jsonl
 

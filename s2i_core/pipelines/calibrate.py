@@ -21,9 +21,9 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
-from s2i_core.errors import ConfigError, S2IError, VideoError
+from s2i_core.errors import ConfigError
 from s2i_core.hydra_bridge import job_output_dir
-from s2i_core.registry import load_registry
+from s2i_core.registry import Registry
 from s2i_core.sig import calibration
 from s2i_core.sig.aggregation import Aggregation
 from s2i_core.sig.io import Journal, atomic_write_jsonl, atomic_write_text
@@ -32,8 +32,7 @@ from s2i_core.sig.progress import progress_bar
 MIN_VIDEOS = 6  # fewer cannot hold out a fold and still fit
 
 
-def run(cfg: DictConfig) -> int:
-    registry = load_registry()
+def run(cfg: DictConfig, registry: Registry) -> int:
     scorer_nodes = {name: OmegaConf.to_container(node, resolve=True) for name, node in (cfg.scorers or {}).items()}
     if not scorer_nodes:
         raise ConfigError("no scorers selected: use scorers=default or scorers=[name,...]")
@@ -43,19 +42,9 @@ def run(cfg: DictConfig) -> int:
     labels_path = Path(str(cfg.labels)).resolve()
     root = Path(str(cfg.input)).resolve() if cfg.get("input") else labels_path.parent
     labels = read_labels(labels_path, root)
-    mos_range = cfg.get("mos_range")
-    if mos_range is not None and not OmegaConf.is_list(mos_range):
-        raise ConfigError(f"mos_range={mos_range!r}: give [low, high], e.g. mos_range=[1,5], or null")
-    mos_range = None if mos_range is None else [float(v) for v in mos_range]
+    mos_range, folds, settings = _fit_options(cfg)
     target, (low, high) = calibration.normalise_mos([mos for _, mos in labels], mos_range)
     target_of = dict(zip((video for video, _ in labels), target))
-    folds = int(cfg.folds)
-    if folds < 2:
-        raise ConfigError(f"folds={folds}: cross-validation needs at least 2 folds")
-    settings = {"restarts": int(cfg.restarts), "regularization": float(cfg.regularization)}
-    if settings["restarts"] < 0 or settings["regularization"] < 0:
-        raise ConfigError(f"restarts={settings['restarts']}, regularization={settings['regularization']}: "
-                          "neither may be negative")
 
     # (2) score each labelled video once
     out = Path(job_output_dir(cfg)).resolve()
@@ -96,6 +85,22 @@ def run(cfg: DictConfig) -> int:
     calibration.save_fit(out / "aggregation.json", fitted, meta)  # last: its presence means the rest is written
     _print(meta, table, start, fitted, out)
     return 1 if errors else 0
+
+
+def _fit_options(cfg: DictConfig) -> tuple[list[float] | None, int, dict]:
+    """mos_range (None: from the labels), the number of folds and the fit settings, checked."""
+    mos_range = cfg.get("mos_range")
+    if mos_range is not None and not OmegaConf.is_list(mos_range):
+        raise ConfigError(f"mos_range={mos_range!r}: give [low, high], e.g. mos_range=[1,5], or null")
+    mos_range = None if mos_range is None else [float(v) for v in mos_range]
+    folds = int(cfg.folds)
+    if folds < 2:
+        raise ConfigError(f"folds={folds}: cross-validation needs at least 2 folds")
+    settings = {"restarts": int(cfg.restarts), "regularization": float(cfg.regularization)}
+    if settings["restarts"] < 0 or settings["regularization"] < 0:
+        raise ConfigError(f"restarts={settings['restarts']}, regularization={settings['regularization']}: "
+                          "neither may be negative")
+    return mos_range, folds, settings
 
 
 def read_labels(path: Path, root: Path) -> list[tuple[str, float]]:
@@ -141,7 +146,7 @@ def read_labels(path: Path, root: Path) -> list[tuple[str, float]]:
 def score_labelled(registry, scorer_nodes: dict, root: Path, videos: list[str], cache: Path,
                    show: bool) -> list[dict]:
     """A scores row per video: from the cache when the file and the scorer settings are unchanged, else scored."""
-    from s2i_core.scoring import sampling_for
+    from s2i_core.scoring import score_video
 
     versions = sorted({str(e.provider) for e in registry.entries("scorer").values()})
     settings = f"{json.dumps(scorer_nodes, sort_keys=True)}\n{versions}"
@@ -153,11 +158,10 @@ def score_labelled(registry, scorer_nodes: dict, root: Path, videos: list[str], 
             != (fingerprint, stamps[v])]
     if todo:
         scorers = [registry.build("scorer", node) for node in scorer_nodes.values()]
-        sampling = sampling_for(scorers)
         with journal, progress_bar(show, "scoring labelled videos", len(videos),
                                    completed=len(videos) - len(todo)) as advance:
             for video in todo:
-                row = {"video": video, **_score(scorers, sampling, root / video, video),
+                row = {**score_video(root / video, scorers, video),
                        "scorers": fingerprint, "stamp": stamps[video]}
                 journal.append(row)
                 done[video] = row
@@ -165,31 +169,6 @@ def score_labelled(registry, scorer_nodes: dict, root: Path, videos: list[str], 
     if show:
         print(f"{len(videos) - len(todo)} of {len(videos)} videos' scores reused from {cache}", flush=True)
     return [done[v] for v in videos]
-
-
-def _score(scorers, sampling, path: Path, video: str) -> dict:
-    from s2i_core.scoring import score_clip
-    from s2i_core.video import decode_clip
-
-    try:
-        clip = decode_clip(path, sampling)
-    except VideoError as exc:
-        return {"ok": False, "error": exc.kind, "message": str(exc).replace(str(path), video)}
-    except Exception as exc:  # noqa: BLE001 - any decoder failure is this video's error, not the run's
-        return {"ok": False, "error": "decode_failed", "message": f"{video}: {type(exc).__name__}: {exc}"}
-    try:
-        results = score_clip(scorers, clip)
-    except S2IError as exc:
-        return {"ok": False, "error": "scorer_failed", "message": str(exc).replace(str(path), video)}
-    scores = {}
-    for dim, result in sorted(results.items()):
-        if not (isinstance(result.score, (int, float)) and 0.0 <= result.score <= 1.0):
-            return {"ok": False, "error": "scorer_failed",
-                    "message": f"{video}: scorer {dim!r} returned score {result.score!r}, not in [0, 1]"}
-        raw = float(result.raw) if result.raw is not None and math.isfinite(result.raw) else None
-        scores[dim] = {"score": float(result.score), "raw": raw, "unit": result.unit,
-                       "confidence": float(getattr(result, "confidence", 1.0))}
-    return {"ok": True, "meta": clip.meta.as_record(), "scores": scores}
 
 
 def _stamp(path: Path) -> str:

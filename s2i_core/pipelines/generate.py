@@ -22,7 +22,7 @@ from omegaconf import DictConfig, OmegaConf
 from s2i_core.errors import ConfigError
 from s2i_core.hydra_bridge import job_output_dir
 from s2i_core.options import check_bool, check_float, check_int
-from s2i_core.registry import load_registry
+from s2i_core.registry import Registry
 from s2i_core.sig import derive, select
 from s2i_core.sig.aggregation import Aggregation
 from s2i_core.scoring import check_one_scorer_per_dimension
@@ -40,20 +40,23 @@ from s2i_core.video import check_decoder
 RANGES = {"limit": (1, None), "balance.n": (0, None), "report_examples": (0, None)}  # checked by the CLI too
 
 
-def run(cfg: DictConfig) -> int:
-    summary = generate(cfg)
+def run(cfg: DictConfig, registry: Registry) -> int:
+    summary = generate(cfg, registry)
     from s2i_core.sig.report import print_summary
 
     print_summary(summary)
     return 1 if summary["counts"]["errors"] else 0
 
 
-def generate(cfg: DictConfig, output_dir: str | Path | None = None, *, progress: bool | None = None) -> dict:
-    """The whole generation, callable from other pipelines. Returns the manifest (a dict) it wrote."""
+def generate(cfg: DictConfig, registry: Registry, output_dir: str | Path | None = None, *,
+             progress: bool | None = None) -> dict:
+    """The whole generation, callable from other pipelines and scripts. Returns the manifest (a dict) it wrote.
+
+    Workers score with the plugins of `registry`, those registered in code included (`Registry.recipe`)."""
     out = Path(output_dir or job_output_dir(cfg)).resolve()
     show = check_bool("progress", cfg.get("progress", True)) if progress is None else progress
     check_options(cfg)
-    registry = load_registry()
+    registry.recipe()  # a plugin that workers could not rebuild fails here, before any work
     scorer_nodes = {name: OmegaConf.to_container(node, resolve=True) for name, node in (cfg.scorers or {}).items()}
     if not scorer_nodes:
         raise ConfigError("no scorers selected: use scorers=default or scorers=[name,...]")
@@ -99,43 +102,14 @@ def check_options(cfg: DictConfig) -> None:
         raise ConfigError("input= must name a folder of videos")
 
 
-def _generate(cfg, out: Path, show: bool, registry, scorer_nodes: dict, aggregation, root: Path,
+def _generate(cfg, out: Path, show: bool, registry: Registry, scorer_nodes: dict, aggregation, root: Path,
               rels: list[str], skipped: list[dict], decoder_versions: dict) -> dict:
     work = out / ".s2i"
     remove_stale_temps(out)
     executor = registry.build("executor", cfg.executor)
     try:
-        balance_n = int(cfg.get("balance", {}).get("n") or 0)
-        if balance_n:
-            kind = cfg.balance.get("proxy", "bpp")
-            items = [(str(root / r), r, kind) for r in rels]
-            with progress_bar(show, "proxy scores", len(items)) as advance:
-                proxies = {}
-                for row in executor.imap_unordered(proxy_item, items):
-                    proxies[row["video"]] = row["proxy"]
-                    advance()
-            rels = select.balanced_pick(proxies, balance_n)
-
-        # (2) phase 1: score what the journal does not hold yet
-        # Scores are reused only for the same input folder, scorer config, scorer plugin versions and decoder
-        # (torchcodec, FFmpeg, torch): a change of any of them starts a fresh journal. Within one journal a
-        # score is reused while the file's size and mtime are unchanged; an error is retried as soon as anything
-        # about the file changed (its ctime too: a chmod or chown that may have fixed it).
-        scorers_json = json.dumps(scorer_nodes, sort_keys=True)
-        scorer_versions = sorted({str(e.provider) for e in registry.entries("scorer").values()})
-        decoder = json.dumps(decoder_versions, sort_keys=True)
-        key = f"{root}\n{scorers_json}\n{scorer_versions}\n{decoder}"
-        fingerprint = hashlib.sha256(key.encode()).hexdigest()[:12]
-        journal = Journal(work / f"scores-{fingerprint}.jsonl")
-        done = journal.read()
-        stamps = {r: _stamp(root / r) for r in rels}
-        todo = [(str(root / r), r, scorers_json) for r in rels if not _reusable(done.get(r), stamps[r])]
-        with journal, progress_bar(show, "scoring videos", len(rels), completed=len(rels) - len(todo)) as advance:
-            for row in executor.imap_unordered(score_item, todo, fn_crash=crash_row):
-                row["stamp"] = stamps[row["video"]]
-                journal.append(row)
-                done[row["video"]] = row
-                advance()
+        rels = _balanced(cfg, executor, root, rels, show)
+        done = _score_videos(executor, registry, scorer_nodes, root, rels, work, show, decoder_versions)
     finally:
         executor.close()
 
@@ -148,7 +122,7 @@ def _generate(cfg, out: Path, show: bool, registry, scorer_nodes: dict, aggregat
     if (cfg.get("captions") or {}).get("enabled"):
         from s2i_core.sig.captions import caption_videos
 
-        captions = caption_videos(cfg.captions, root, [r["video"] for r in ok], work, show)
+        captions = caption_videos(cfg.captions, registry, root, [r["video"] for r in ok], work, show)
     records, rewrite_stats, mapper = derive.build_records(ok, cfg, registry, work, captions)
     # Every file this folder has held is remembered before any is replaced, so a run of another config that
     # is stopped half-way still leaves a list from which the next run removes what it does not write.
@@ -182,6 +156,48 @@ def _generate(cfg, out: Path, show: bool, registry, scorer_nodes: dict, aggregat
     manifest = dataset_manifest.write(out, manifest, files)
     dataset_manifest.remember_owned(out, set(files))
     return manifest
+
+
+def _balanced(cfg, executor, root: Path, rels: list[str], show: bool) -> list[str]:
+    """`balance.n` videos picked evenly over a cheap quality proxy, or all of `rels` when balance.n is 0."""
+    balance_n = int(cfg.get("balance", {}).get("n") or 0)
+    if not balance_n:
+        return rels
+    kind = cfg.balance.get("proxy", "bpp")
+    items = [(str(root / r), r, kind) for r in rels]
+    with progress_bar(show, "proxy scores", len(items)) as advance:
+        proxies = {}
+        for row in executor.imap_unordered(proxy_item, items):
+            proxies[row["video"]] = row["proxy"]
+            advance()
+    return select.balanced_pick(proxies, balance_n)
+
+
+def _score_videos(executor, registry: Registry, scorer_nodes: dict, root: Path, rels: list[str], work: Path,
+                  show: bool, decoder_versions: dict) -> dict[str, dict]:
+    """(2) phase 1: score what the journal does not hold yet; returns the journal's rows by video.
+
+    Scores are reused only for the same input folder, scorer config, scorer plugin versions and decoder
+    (torchcodec, FFmpeg, torch): a change of any of them starts a fresh journal. Within one journal a score is
+    reused while the file's size and mtime are unchanged; an error is retried as soon as anything about the file
+    changed (its ctime too: a chmod or chown that may have fixed it)."""
+    scorers_json = json.dumps(scorer_nodes, sort_keys=True)
+    scorer_versions = sorted({str(e.provider) for e in registry.entries("scorer").values()})
+    decoder = json.dumps(decoder_versions, sort_keys=True)
+    key = f"{root}\n{scorers_json}\n{scorer_versions}\n{decoder}"
+    fingerprint = hashlib.sha256(key.encode()).hexdigest()[:12]
+    journal = Journal(work / f"scores-{fingerprint}.jsonl")
+    done = journal.read()
+    stamps = {r: _stamp(root / r) for r in rels}
+    recipe = registry.recipe()
+    todo = [(str(root / r), r, scorers_json, recipe) for r in rels if not _reusable(done.get(r), stamps[r])]
+    with journal, progress_bar(show, "scoring videos", len(rels), completed=len(rels) - len(todo)) as advance:
+        for row in executor.imap_unordered(score_item, todo, fn_crash=crash_row):
+            row["stamp"] = stamps[row["video"]]
+            journal.append(row)
+            done[row["video"]] = row
+            advance()
+    return done
 
 
 def _reusable(row: dict | None, stamp: str) -> bool:

@@ -10,7 +10,7 @@ from omegaconf import DictConfig
 from s2i_core.hydra_bridge import job_output_dir
 
 
-def run(cfg: DictConfig) -> int:
+def run(cfg: DictConfig, registry) -> int:
     from rich.console import Console
     from rich.markdown import Markdown
 
@@ -18,7 +18,7 @@ def run(cfg: DictConfig) -> int:
 
     start = time.monotonic()
     out = Path(job_output_dir(cfg))
-    results = reproduce.run(cfg, out)
+    results = reproduce.run(cfg, out, registry)
     Console().print(Markdown(reproduce.markdown(results)))
     print(f"{time.monotonic() - start:.0f} s -> {out / 'results.md'}")
     return 0

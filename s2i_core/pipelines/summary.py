@@ -11,7 +11,7 @@ from s2i_core.bench import summary
 POSITIONAL = "input"
 
 
-def run(cfg: DictConfig) -> int:
+def run(cfg: DictConfig, registry) -> int:  # noqa: ARG001 - every command gets the registry
     rows = summary.collect(cfg.input)
     files = summary.write(rows, Path(cfg.output), title=cfg.title or f"summary of {cfg.input}")
     summary.print_table(rows, cfg.title)

@@ -12,12 +12,12 @@ RANGES = {"data_fraction": (0.0, 1.0), "batch_size": (1, None), "grad_accum": (1
           "stage2.lora_r": (1, None)}
 
 
-def run(cfg) -> int:
+def run(cfg, registry) -> int:
     from rich.console import Console
 
     from s2i_core.lmm.trainer import train
 
-    summary = train(cfg, job_output_dir(cfg))
+    summary = train(cfg, job_output_dir(cfg), registry)
     console = Console()
     for stage, result in summary["stages"].items():
         data = result.get("data", {})

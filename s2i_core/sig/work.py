@@ -1,71 +1,33 @@
 """Per-video work that runs inside executor workers: one decode, every scorer. Top-level and picklable.
 
-Each worker process builds its own registry and scorers on first use (cached per process by the config text),
-never inheriting a parent's objects; a result is a plain dict that the driver appends to the scores journal.
+Each worker process rebuilds the parent's registry from its `Recipe` and builds the scorers on first use (cached
+per process by the recipe and the config text), never inheriting a parent's objects; a result is a plain dict
+that the driver appends to the scores journal.
 """
 
 from __future__ import annotations
 
 import json
-import math
+from s2i_core.scoring import finite
 from functools import lru_cache
 
 
 @lru_cache(maxsize=4)
-def _scorers(scorers_json: str) -> tuple:
-    from s2i_core.registry import load_registry
-
-    registry = load_registry()
+def _scorers(recipe, scorers_json: str) -> tuple:
+    registry = recipe.load()
     nodes = json.loads(scorers_json)
     return tuple(registry.build("scorer", nodes[name]) for name in sorted(nodes))
 
 
-def sampling_for(scorers):
-    """The frames the selected scorers need (issue 3's helper when present, else the decoder default)."""
-    from s2i_core import scoring, video
+def score_item(item: tuple) -> dict:
+    """(absolute path, path relative to input, scorer config JSON, registry recipe) -> journal row (ok or error).
 
-    helper = getattr(scoring, "sampling_for", None) or getattr(video, "sampling_for", None)
-    return helper(list(scorers)) if helper else video.Sampling()
+    The worker rebuilds the parent's registry from its recipe (the entry points plus the plugin modules
+    registered in code), so a plugin the parent registered in code scores here too."""
+    from s2i_core.scoring import score_video
 
-
-def _finite(value):
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
-
-
-def score_item(item: tuple[str, str, str]) -> dict:
-    """(absolute path, path relative to input, scorer config JSON) -> journal row (ok or error)."""
-    from s2i_core.errors import DecoderUnavailable, VideoError
-    from s2i_core.video import decode_clip
-
-    path, rel, scorers_json = item
-    scorers = _scorers(scorers_json)
-    try:
-        clip = decode_clip(path, sampling_for(scorers))
-    except DecoderUnavailable:
-        raise  # the environment's fault, not this video's: it stops the run
-    except VideoError as exc:
-        # Messages name the video relative to input, so errors.jsonl does not depend on where the data sits.
-        return {"video": rel, "ok": False, "error": exc.kind, "message": str(exc).replace(path, rel)}
-    except Exception as exc:  # noqa: BLE001 - any decoder failure is this video's error, not the run's
-        return {"video": rel, "ok": False, "error": "decode_failed", "message": f"{rel}: {type(exc).__name__}: {exc}"}
-    scores = {}
-    for scorer in scorers:
-        try:
-            s = scorer(clip)
-        except Exception as exc:  # noqa: BLE001 - reported per video with the scorer's name
-            return {"video": rel, "ok": False, "error": "scorer_failed",
-                    "message": f"{rel}: scorer {scorer.dimension!r} failed: {type(exc).__name__}: {exc}"}
-        score = _finite(s.score)
-        if score is None or not 0.0 <= score <= 1.0:
-            return {"video": rel, "ok": False, "error": "scorer_failed",
-                    "message": f"{rel}: scorer {scorer.dimension!r} returned score {s.score!r}, not in [0, 1]"}
-        scores[scorer.dimension] = {"score": score, "raw": _finite(s.raw), "unit": s.unit,
-                                    "confidence": _finite(getattr(s, "confidence", 1.0))}
-    return {"video": rel, "ok": True, "meta": clip.meta.as_record(), "scores": scores}
+    path, rel, scorers_json, recipe = item
+    return score_video(path, _scorers(recipe, scorers_json), rel)
 
 
 def crash_row(item: tuple) -> dict:
@@ -96,4 +58,4 @@ def proxy_item(item: tuple[str, str, str]) -> dict:
             value = float(np.log1p(cv2.Laplacian(grey, cv2.CV_64F).var()))
     except (VideoError, RuntimeError, ValueError, IndexError):
         return {"video": rel, "proxy": None}
-    return {"video": rel, "proxy": _finite(value)}
+    return {"video": rel, "proxy": finite(value)}

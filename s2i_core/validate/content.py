@@ -17,10 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from s2i_core.errors import ConfigError, S2IError
-from s2i_core.scoring import sampling_for, score_clip
+from s2i_core.errors import ConfigError
+from s2i_core.scoring import score_video
 from s2i_core.validate.agreement import summary_keys
-from s2i_core.video import decode_clip
 
 ALARM_LEVELS = ("bad", "poor")
 
@@ -36,15 +35,12 @@ class Scored:
 def score_videos(items: list[tuple[str, Path]], scorers, aggregation, *, workers: int = 2,
                  progress=None, what: str = "clips") -> list[Scored]:
     """Score every (name, path) with the scorers and pool them; a clip that fails is kept with its error."""
-    sampling = sampling_for(scorers)
-
     def one(item: tuple[str, Path]) -> Scored:
         name, path = item
-        try:
-            result = score_clip(scorers, decode_clip(path, sampling))
-        except S2IError as exc:
-            return Scored(name, path, {}, str(exc))
-        dims = {d: result[d].score for d in result}
+        row = score_video(path, scorers)
+        if not row["ok"]:
+            return Scored(name, path, {}, row["message"])
+        dims = {d: node["score"] for d, node in row["scores"].items()}
         groups = aggregation.group_scores(dims)
         return Scored(name, path, {**dims, **groups, "overall": aggregation.overall_score(groups)})
 

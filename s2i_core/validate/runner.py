@@ -10,9 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from s2i_core.errors import ConfigError
-from s2i_core.scoring import sampling_for, score_clip
+from s2i_core.scoring import ScorerError, score_video
 from s2i_core.validate.ladders import HQ_CRF, LADDERS, encode, prepare, render
-from s2i_core.video import decode_clip
 
 
 @dataclass
@@ -54,15 +53,17 @@ def run_validation(videos: Sequence[Path], work: Path, strengths: dict[str, Sequ
     if any(len(strengths[name]) != rungs - 1 for name in ladders):
         raise ConfigError("every ladder needs the same number of strengths")
     dims = [s.dimension for s in scorers]
-    sampling = sampling_for(scorers)
     scores = np.zeros((len(videos), len(ladders), rungs, len(dims)))
     raw, confidence = np.zeros_like(scores), np.ones_like(scores)
     work.mkdir(parents=True, exist_ok=True)
 
     def measure(path: Path) -> tuple[list[float], list[float], list[float]]:
-        result = score_clip(scorers, decode_clip(path, sampling))
-        return ([result[d].score for d in dims], [result[d].raw for d in dims],
-                [getattr(result[d], "confidence", 1.0) for d in dims])
+        row = score_video(path, scorers)
+        if not row["ok"]:  # a rung the ladder itself rendered: the scorer set is at fault, not the input
+            raise ScorerError(row["message"])
+        result = row["scores"]
+        return ([result[d]["score"] for d in dims], [_nan(result[d]["raw"]) for d in dims],
+                [_nan(result[d]["confidence"]) for d in dims])
 
     jobs = []
     for c, video in enumerate(videos):
@@ -90,6 +91,10 @@ def run_validation(videos: Sequence[Path], work: Path, strengths: dict[str, Sequ
                 progress.advance(task)
     return Results([Path(v).name for v in videos], ladders, {n: tuple(strengths[n]) for n in ladders}, dims,
                    scores, raw, confidence=confidence)
+
+
+def _nan(value: float | None) -> float:
+    return float("nan") if value is None else value
 
 
 def measure_references(results: Results, work: Path, on: dict[str, Sequence[str]], *, vmaf_frames: int = 6,
