@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from s2i_core.lmm import data as D
-from s2i_core.lmm.preprocess import Frames, normalize, qwen_patchify, resize, sample_frames
+from s2i_core.lmm.preprocess import Frames, normalize, resize, sample_frames
 from s2i_core.lmm.testing import lmm_registry
 
 ADAPTERS = ["qwen2_vl", "qwen2_5_vl", "qwen3_vl", "llava_onevision", "llava_next_video", "internvl"]
@@ -101,6 +101,8 @@ def test_qwen_patchify_matches_official_image_processor():
     from PIL import Image
     from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
 
+    from s2i_plugins.lmms.qwen import patchify
+
     rng = np.random.default_rng(0)
     frame = rng.integers(0, 256, size=(56, 84, 3), dtype=np.uint8)
     official = Qwen2VLImageProcessorPil(min_pixels=56 * 56, max_pixels=56 * 84 * 4)(
@@ -109,7 +111,7 @@ def test_qwen_patchify_matches_official_image_processor():
     video = normalize(
         resize(frame[None], 56, 84), (0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711)
     )
-    ours, grid = qwen_patchify(video, 14, 2, 2)
+    ours, grid = patchify(video, 14, 2, 2)
     assert list(official["image_grid_thw"][0]) == [1, *grid[1:]]
     torch.testing.assert_close(ours, official["pixel_values"].float(), atol=1e-4, rtol=1e-4)
 
