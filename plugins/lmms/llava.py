@@ -61,13 +61,16 @@ class LlavaOneVisionAdapter(LmmAdapter):
         )
 
     def unused_on_video(self) -> tuple[str, ...]:
-        # features come from encoder hidden states: the tower's pooled output (post-layernorm, SigLIP's
-        # attention-pool head) and layers past vision_feature_layer never reach the loss
+        return (*self._idle_tower(), "model.vision_tower.head.")  # SigLIP's attention-pool head
+
+    def _idle_tower(self) -> tuple[str, ...]:
+        # features come from encoder hidden states: the tower's pooled output (post-layernorm) and the layers
+        # past vision_feature_layer never reach the loss
         config = self.model_config
         depth = config.vision_config.num_hidden_layers
         encoder = "model.vision_tower.encoder.layers."
         layers = layers_past_feature_layer(config.vision_feature_layer, depth, encoder)
-        return (*layers, "model.vision_tower.post_layernorm.", "model.vision_tower.head.")
+        return (*layers, "model.vision_tower.post_layernorm.")
 
     def _vision(self, model_type: str) -> dict:
         c = self.config
@@ -131,7 +134,7 @@ class LlavaNextVideoAdapter(LlavaOneVisionAdapter):
         )
 
     def unused_on_video(self) -> tuple[str, ...]:
-        return (*super().unused_on_video(), "model.image_newline")  # NeXT-Video adds no newline to videos
+        return (*self._idle_tower(), "model.image_newline")  # a CLIP tower; NeXT-Video adds no newline to videos
 
     def tiny_config(self, tokenizer):
         from transformers import LlavaNextVideoConfig
