@@ -67,7 +67,8 @@ def _build(registry, name: str, options: dict) -> LmmAdapter:
     _require(isinstance(spec.config, type) and issubclass(spec.config, LmmConfig), name,
              f"its config {spec.config!r} must extend LmmConfig (every adapter takes lmm.frames, lmm.tiny, ...)")
     adapter = registry.build("lmm_adapter", {"impl": name, **TINY, **options})
-    _require(isinstance(adapter, LmmAdapter), name, f"build() returned {type(adapter).__name__}, not an LmmAdapter")
+    _require(isinstance(adapter, LmmAdapter), name,
+             f"build() returned {type(adapter).__name__}, not an LmmAdapter")
     return adapter
 
 
@@ -111,16 +112,18 @@ def _check_labels_and_batch(name: str, adapter, model, tokenizer, clip) -> dict:
     import torch
 
     examples = [D.encode(adapter, tokenizer, D.to_messages(list(c)), clip) for c in CONVERSATIONS]
-    for conversation, example in zip(CONVERSATIONS, examples):
+    for (question, reply), example in zip(CONVERSATIONS, examples):
         learned = [i for i, label in zip(example["input_ids"], example["labels"]) if label != D.IGNORE]
         answer = tokenizer.decode(learned)
-        _require(conversation[1]["value"] in answer and conversation[0]["value"].removeprefix("<video>\n") not in answer, name,
+        asked = question["value"].removeprefix("<video>\n")
+        _require(reply["value"] in answer and asked not in answer, name,
                  f"labels must cover the assistant answer only, they cover {answer!r}")
     batch = D.collate(adapter, tokenizer, examples)
     named = {p.name for p in inspect.signature(model.forward).parameters.values()
              if p.kind is not inspect.Parameter.VAR_KEYWORD}  # fmt: skip
     unknown = sorted(set(batch) - named)
-    _require(not unknown, name, f"batch_fields() gives {unknown}, which {adapter.model_class}.forward does not take")
+    _require(not unknown, name,
+             f"batch_fields() gives {unknown}, which {adapter.model_class}.forward does not take")
     with torch.no_grad():
         out = model(**batch)
     _require(tuple(out.logits.shape[:2]) == tuple(batch["input_ids"].shape), name, "logits do not match the batch")
@@ -134,7 +137,8 @@ def _check_groups(name: str, adapter, model) -> None:
     _require(not orphans, name, f"parameters in no group (vision/projector/language prefixes): {orphans[:3]}")
     _require({adapter.group_of(n) for n in names} == set(GROUPS), name, f"every group needs parameters: {GROUPS}")
     for prefix in adapter.unused_on_video():
-        _require(any(n.startswith(prefix) for n in names), name, f"unused_on_video() prefix {prefix!r} matches nothing")
+        _require(any(n.startswith(prefix) for n in names), name,
+                 f"unused_on_video() prefix {prefix!r} matches nothing")
     targets = [m for m, _ in model.named_modules() if re.fullmatch(adapter.lora_target_modules(), m)]
     _require(bool(targets), name, "lora_target_modules() matches no module")
     stray = [m for m in targets if adapter.group_of(m + ".weight") != "language"]
