@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import json
 import re
 import sys
 import types
@@ -45,3 +46,45 @@ def test_hook_has_signature_and_runnable_example(hook, monkeypatch):
     assert mine, "the example must yield at least one spec"
     for name in mine:
         registry.build(kind.name, name)
+
+
+def new_family_module(monkeypatch) -> types.ModuleType:
+    """The whole adapter module docs/hooks.md shows for a new model family, as a module of its own."""
+    text = section("s2i_lmm_adapters")
+    match = re.search(r"^### A new model family.*?```python\n(.*?)```", text, flags=re.S | re.M)
+    assert match, "the s2i_lmm_adapters section must show a new family's whole module"
+    module = types.ModuleType("docs_new_family")
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    exec(compile(match.group(1), "docs/hooks.md:new_family", "exec"), module.__dict__)
+    return module
+
+
+def test_the_new_family_on_the_page_meets_the_contract_trains_and_scores(tmp_path, monkeypatch):
+    """Adding a family is one module: the page's module, registered beside the built-ins, passes the adapter
+    checklist, trains through both stages of the recipe, and its tuned folder scores videos."""
+    import s2i_plugins.lmms
+    from conftest import two_clip_instructions
+
+    from s2i_core.lmm.checklist import check_adapter
+    from s2i_core.lmm.inference import load_scorer
+    from s2i_core.lmm.testing import compose, tiny_overrides
+    from s2i_core.lmm.trainer import train
+
+    module = new_family_module(monkeypatch)
+    registry = load_registry(load_entry_points=False, extra=[("lmms", s2i_plugins.lmms), ("video_llava", module)])
+    (name,) = [n for n, e in registry.entries("lmm_adapter").items() if e.provider.plugin == "video_llava"]
+    data = two_clip_instructions(tmp_path)
+    check_adapter(registry, name, f"{tmp_path}/in/a.mp4")
+
+    out = tmp_path / "run"
+    steps = ["stage1.max_steps=3", "stage2.max_steps=3", "stage1.lr=5e-3", "stage2.lr=5e-3", "stage2.lora_r=4"]
+    cfg = compose("train", tiny_overrides(name) + steps + [f"data={data}", f"output={out}"], registry)
+    summary = train(cfg, str(out), registry=registry)
+    assert summary["lmm"] == name and set(summary["stages"]) == {1, 2}
+    for stage in summary["stages"].values():
+        assert stage["loss_after"] < stage["loss_before"]
+    assert json.loads((out / "model" / "s2i_lmm.json").read_text())["impl"] == name
+
+    scorer = load_scorer(summary["model_dir"], device="cpu", registry=registry)
+    scores = scorer.score([f"{tmp_path}/in/a.mp4", f"{tmp_path}/in/b.mp4"])
+    assert len(scores) == 2 and all(0 <= s <= 1 for s in scores)

@@ -1,5 +1,6 @@
-"""Every LMM adapter builds a tiny model from config, preprocesses a real decoded video, runs forward and
-generate, and takes a LoRA step; preprocessing matches the official processors where they can run."""
+"""Every registered LMM adapter meets the contract (`s2i_core.lmm.checklist`) on a tiny model and a real
+decoded video, the checklist catches the mistakes it exists for, and preprocessing matches the official
+processors where they can run."""
 
 from __future__ import annotations
 
@@ -9,16 +10,13 @@ import numpy as np
 import pytest
 import torch
 
-from s2i_core.lmm import data as D
-from s2i_core.lmm.preprocess import Frames, normalize, qwen_patchify, resize, sample_frames
+from s2i_core.lmm.checklist import AdapterCheckFailed, check_adapter
+from s2i_core.lmm.preprocess import Frames, normalize, resize, sample_frames
 from s2i_core.lmm.testing import lmm_registry
+from s2i_plugins.lmms.llava import LlavaOneVisionAdapter
+from s2i_plugins.lmms.qwen import Qwen2VLAdapter
 
-ADAPTERS = ["qwen2_vl", "qwen2_5_vl", "qwen3_vl", "llava_onevision", "llava_next_video", "internvl"]
-CONVERSATION = [
-    {"from": "human", "value": "<video>\nHow is the sharpness of this video?"},
-    {"from": "gpt", "value": "The sharpness is good."},
-]
-
+ADAPTERS = lmm_registry().names("lmm_adapter")  # every registered family, a new one included
 
 @pytest.fixture(scope="module")
 def registry():
@@ -42,45 +40,53 @@ def build(registry, name, **options):
 
 
 @pytest.mark.parametrize("name", ADAPTERS)
-def test_adapter_forward_generate_and_lora_step(registry, clip_path, name):
-    adapter, model, tokenizer = build(registry, name)
-    video = adapter.video_input(sample_frames(clip_path, 4), tokenizer)
-    example = D.encode(adapter, tokenizer, D.to_messages(CONVERSATION), video)
+def test_every_adapter_meets_the_contract(registry, clip_path, name):
+    """Tiny build, template and labels, video input and budget, batch fields, groups, the unused rule, scoring,
+    generation and a LoRA step: the checklist a new family's tests run too."""
+    measured = check_adapter(registry, name, clip_path)
+    assert measured["video_tokens"] >= 4 and measured["loss"] > 0
+    assert sum(measured["probabilities"].values()) == pytest.approx(1, abs=1e-4)
 
-    # labels cover the assistant answer only, and the video placeholder is expanded in the ids
-    answer = tokenizer.decode([i for i, lab in zip(example["input_ids"], example["labels"]) if lab != D.IGNORE])
-    assert "The sharpness is good." in answer and "How is the sharpness" not in answer
-    assert example["input_ids"].count(video.video_token_id) >= 4
 
-    batch = D.collate(adapter, tokenizer, [example, example])
-    out = model(**batch)
-    assert out.logits.shape[:2] == batch["input_ids"].shape and torch.isfinite(out.loss)
+class _MisspelledBatchField(Qwen2VLAdapter):
+    def batch_fields(self, items, batch):
+        return super().batch_fields(items, batch) | {"video_grid_twh": torch.zeros(1)}
 
-    prompt = {"input_ids": D.prompt_ids(adapter, tokenizer, "Rate it.", video), "video": video}
-    gen_batch = D.collate(adapter, tokenizer, [prompt], left_pad=True)
-    gen_batch.pop("labels")
-    generated = model.generate(**gen_batch, max_new_tokens=3, do_sample=False)
-    assert generated.shape[1] > gen_batch["input_ids"].shape[1]
 
-    # every parameter belongs to exactly one group, and all three groups exist
-    groups = {adapter.group_of(n) for n, _ in model.named_parameters()}
-    assert groups == {"vision", "projector", "language"}
+class _LoraOnTheVisionTower(Qwen2VLAdapter):
+    def lora_target_modules(self) -> str:
+        return r".*\.(qkv|q_proj|v_proj)$"
 
-    from omegaconf import OmegaConf
 
-    from s2i_core.lmm.trainer import add_lora, set_trainable
+class _UnusedTypo(LlavaOneVisionAdapter):
+    def unused_on_video(self):
+        return ("model.vision_tower.post_layer_norm.",)
 
-    peft_model = add_lora(model, adapter, OmegaConf.create({"lora_r": 4, "lora_alpha": 8, "lora_dropout": 0.0}))
-    counts = set_trainable(peft_model, adapter, [], lora=True)
-    assert counts["lora"] > 0 and counts["vision"] == counts["language"] == 0
-    lora_names = [n for n, p in peft_model.named_parameters() if p.requires_grad]
-    assert all("language_model" in n for n in lora_names), "LoRA must not land on the vision tower"
-    before = {n: p.detach().clone() for n, p in peft_model.named_parameters() if p.requires_grad}
-    optimizer = torch.optim.AdamW([p for p in peft_model.parameters() if p.requires_grad], lr=1e-2)
-    peft_model(**batch).loss.backward()
-    optimizer.step()
-    changed = [n for n, p in peft_model.named_parameters() if p.requires_grad and not torch.equal(p, before[n])]
-    assert changed and any("lora_B" in n for n in changed)
+
+class _ForgetsTheBudget(LlavaOneVisionAdapter):
+    def frames_for_budget(self, frames, per_frame, fixed=0):
+        return frames, 0
+
+
+@pytest.mark.parametrize("broken,rule", [
+    (_MisspelledBatchField, "video_grid_twh"),
+    (_LoraOnTheVisionTower, "language model only"),
+    (_UnusedTypo, "matches nothing"),
+    (_ForgetsTheBudget, "max_video_tokens"),
+])  # fmt: skip
+def test_the_checklist_names_what_a_broken_adapter_gets_wrong(clip_path, broken, rule):
+    import types
+
+    from s2i_core.hookspecs import hookimpl
+    from s2i_core.lmm.adapter import LmmConfig
+    from s2i_core.registry import load_registry
+    from s2i_core.specs import LmmAdapterSpec
+
+    plugin = types.ModuleType("broken_family")
+    plugin.s2i_lmm_adapters = hookimpl(lambda: [LmmAdapterSpec("broken", broken, LmmConfig)])
+    registry = load_registry(load_entry_points=False, extra=[("broken_family", plugin)])
+    with pytest.raises(AdapterCheckFailed, match=rule):
+        check_adapter(registry, "broken", clip_path)
 
 
 def test_unknown_group_and_missing_model_are_config_errors(registry):
@@ -101,6 +107,8 @@ def test_qwen_patchify_matches_official_image_processor():
     from PIL import Image
     from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
 
+    from s2i_plugins.lmms.qwen import patchify
+
     rng = np.random.default_rng(0)
     frame = rng.integers(0, 256, size=(56, 84, 3), dtype=np.uint8)
     official = Qwen2VLImageProcessorPil(min_pixels=56 * 56, max_pixels=56 * 84 * 4)(
@@ -109,7 +117,7 @@ def test_qwen_patchify_matches_official_image_processor():
     video = normalize(
         resize(frame[None], 56, 84), (0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711)
     )
-    ours, grid = qwen_patchify(video, 14, 2, 2)
+    ours, grid = patchify(video, 14, 2, 2)
     assert list(official["image_grid_thw"][0]) == [1, *grid[1:]]
     torch.testing.assert_close(ours, official["pixel_values"].float(), atol=1e-4, rtol=1e-4)
 

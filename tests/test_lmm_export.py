@@ -88,9 +88,7 @@ def test_exported_model_loads_with_transformers_and_scores_like_assess(tuned):
         at = next(i for i in range(len(ids)) if ids[i : i + len(marker)] == marker)
         ids = ids[:at] + clip.tokens + ids[at + len(marker) :]
         inputs = {"input_ids": torch.tensor([ids]), "attention_mask": torch.ones(1, len(ids), dtype=torch.long)}
-        inputs |= adapter.collate_visual([clip])
-        if adapter.needs_mm_token_type_ids:
-            inputs["mm_token_type_ids"] = (inputs["input_ids"] == clip.video_token_id).long() * 2
+        inputs |= adapter.batch_fields([clip], inputs)
     extra = torch.tensor([prefix_ids])
     inputs["input_ids"] = torch.cat([inputs["input_ids"], extra], dim=1)
     inputs["attention_mask"] = torch.cat([inputs["attention_mask"], torch.ones_like(extra)], dim=1)
@@ -129,7 +127,7 @@ def test_lora_adapter_loads_with_peft_on_the_stage_one_model(tuned):
 
 
 def test_processor_setting_reads_every_processor_file_and_warns_on_fallback(tmp_path):
-    from s2i_core.lmm.adapter import processor_setting
+    from s2i_core.lmm.model_files import processor_setting
 
     files = {
         "processor_config.json": {"video_processor": {"image_mean": [0.5, 0.5, 0.5]}, "processor_class": "X"},

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from s2i_core.lmm import preprocess as pp
-from s2i_core.lmm.adapter import LmmAdapter, VideoInput, layers_past_feature_layer
+from s2i_core.lmm.adapter import LmmAdapter, LmmConfig, VideoInput, layers_past_feature_layer
 from s2i_core.lmm.tokenizer import build_tiny_tokenizer, chatml_template
+from s2i_core.specs import LmmAdapterSpec
 
 
 class InternVLAdapter(LmmAdapter):
-    family = "internvl"
     model_class = "InternVLForConditionalGeneration"
     vision_prefixes = ("model.vision_tower.",)
     projector_prefixes = ("model.multi_modal_projector.",)
     video_marker = "<video>"
+    chat_template = chatml_template(video_marker)
     specials = ("<|endoftext|>", "<|im_start|>", "<|im_end|>", "<img>", "</img>", "<IMG_CONTEXT>", "<video>")
     processor_classes = ("InternVLProcessor", "GotOcr2ImageProcessor", "InternVLVideoProcessor")
 
@@ -29,7 +30,7 @@ class InternVLAdapter(LmmAdapter):
         named = {"start_image_token": "<img>", "end_image_token": "</img>", "context_image_token": "<IMG_CONTEXT>",
                  "video_token": "<video>"}  # fmt: skip
         return build_tiny_tokenizer(
-            list(self.specials), chatml_template(self.video_marker), eos="<|im_end|>", pad="<|endoftext|>",
+            list(self.specials), self.chat_template, eos="<|im_end|>", pad="<|endoftext|>",
             named=named,
         )
 
@@ -82,3 +83,8 @@ class InternVLAdapter(LmmAdapter):
             ids += tokenizer("<img>", add_special_tokens=False)["input_ids"] + [context] * per_frame
             ids += tokenizer("</img>", add_special_tokens=False)["input_ids"]
         return VideoInput({"pixel_values": video}, ids, context, frames_dropped=dropped)
+
+
+SPECS = (
+    LmmAdapterSpec("internvl", InternVLAdapter, LmmConfig, "InternVL 2.5/3 (transformers-native, pixel shuffle)"),
+)

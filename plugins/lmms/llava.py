@@ -5,16 +5,45 @@ from __future__ import annotations
 import math
 
 from s2i_core.lmm import preprocess as pp
-from s2i_core.lmm.adapter import LmmAdapter, VideoInput, layers_past_feature_layer
-from s2i_core.lmm.tokenizer import LLAVA_NEXT_VIDEO_TEMPLATE, LLAVA_ONEVISION_TEMPLATE, build_tiny_tokenizer
+from s2i_core.lmm.adapter import LmmAdapter, LmmConfig, VideoInput, layers_past_feature_layer
+from s2i_core.lmm.tokenizer import build_tiny_tokenizer
+from s2i_core.specs import LmmAdapterSpec
+
+# Copies of the chat templates shipped with llava-hf checkpoints: they render assistant turns differently from
+# the generation prompt ("<|im_start|>assistant " + "\n" + text vs "<|im_start|>assistant\n"), which the label
+# code must handle, so the tiny models carry the real thing.
+LLAVA_ONEVISION_TEMPLATE = (
+    "{% for message in messages %}{{'<|im_start|>' + message['role'] + ' '}}"
+    "{% for content in message['content'] | selectattr('type', 'equalto', 'image') %}{{ '<image>' }}{% endfor %}"
+    "{% for content in message['content'] | selectattr('type', 'equalto', 'video') %}{{ '<video>' }}{% endfor %}"
+    "{% if message['role'] != 'assistant' %}"
+    "{% for content in message['content'] | selectattr('type', 'equalto', 'text') %}{{ '\n' + content['text'] }}"
+    "{% endfor %}{% else %}"
+    "{% for content in message['content'] | selectattr('type', 'equalto', 'text') %}"
+    "{% generation %}{{ '\n' + content['text'] }}{% endgeneration %}{% endfor %}{% endif %}"
+    "{{'<|im_end|>'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+
+LLAVA_NEXT_VIDEO_TEMPLATE = (
+    "{% for message in messages %}{% if message['role'] != 'system' %}{{ message['role'].upper() + ': '}}"
+    "{% endif %}"
+    "{% for content in message['content'] | selectattr('type', 'equalto', 'image') %}{{ '<image>\n' }}{% endfor %}"
+    "{% for content in message['content'] | selectattr('type', 'equalto', 'video') %}{{ '<video>\n' }}{% endfor %}"
+    "{% if message['role'] != 'assistant' %}"
+    "{% for content in message['content'] | selectattr('type', 'equalto', 'text') %}{{ content['text'] + ' '}}"
+    "{% endfor %}{% else %}"
+    "{% for content in message['content'] | selectattr('type', 'equalto', 'text') %}"
+    "{% generation %}{{ content['text'] + ' '}}{% endgeneration %}{% endfor %}{% endif %}"
+    "{% endfor %}{% if add_generation_prompt %}{{ 'ASSISTANT:' }}{% endif %}"
+)
 
 
 class LlavaOneVisionAdapter(LmmAdapter):
-    family = "llava_onevision"
     model_class = "LlavaOnevisionForConditionalGeneration"
     vision_prefixes = ("model.vision_tower.",)
     projector_prefixes = ("model.multi_modal_projector.", "model.image_newline")
     video_marker = "<video>"
+    chat_template = LLAVA_ONEVISION_TEMPLATE
     specials = ("<|endoftext|>", "<|im_start|>", "<|im_end|>", "<image>", "<video>")
     processor_classes = ("LlavaOnevisionProcessor", "LlavaOnevisionImageProcessor", "LlavaOnevisionVideoProcessor")
 
@@ -28,17 +57,20 @@ class LlavaOneVisionAdapter(LmmAdapter):
 
     def tiny_tokenizer(self):
         return build_tiny_tokenizer(
-            list(self.specials), LLAVA_ONEVISION_TEMPLATE, eos="<|im_end|>", pad="<|endoftext|>"
+            list(self.specials), self.chat_template, eos="<|im_end|>", pad="<|endoftext|>"
         )
 
     def unused_on_video(self) -> tuple[str, ...]:
-        # features come from encoder hidden states: the tower's pooled output (post-layernorm, SigLIP's
-        # attention-pool head) and layers past vision_feature_layer never reach the loss
+        return (*self._idle_tower(), "model.vision_tower.head.")  # SigLIP's attention-pool head
+
+    def _idle_tower(self) -> tuple[str, ...]:
+        # features come from encoder hidden states: the tower's pooled output (post-layernorm) and the layers
+        # past vision_feature_layer never reach the loss
         config = self.model_config
         depth = config.vision_config.num_hidden_layers
         encoder = "model.vision_tower.encoder.layers."
         layers = layers_past_feature_layer(config.vision_feature_layer, depth, encoder)
-        return (*layers, "model.vision_tower.post_layernorm.", "model.vision_tower.head.")
+        return (*layers, "model.vision_tower.post_layernorm.")
 
     def _vision(self, model_type: str) -> dict:
         c = self.config
@@ -81,9 +113,9 @@ class LlavaOneVisionAdapter(LmmAdapter):
 
 
 class LlavaNextVideoAdapter(LlavaOneVisionAdapter):
-    family = "llava_next_video"
     model_class = "LlavaNextVideoForConditionalGeneration"
     projector_prefixes = ("model.multi_modal_projector.", "model.vision_resampler.", "model.image_newline")
+    chat_template = LLAVA_NEXT_VIDEO_TEMPLATE
     specials = ("<s>", "</s>", "<unk>", "<image>", "<video>")
     processor_classes = ("LlavaNextVideoProcessor", "LlavaNextImageProcessor", "LlavaNextVideoVideoProcessor")
 
@@ -98,11 +130,11 @@ class LlavaNextVideoAdapter(LlavaOneVisionAdapter):
 
     def tiny_tokenizer(self):
         return build_tiny_tokenizer(
-            list(self.specials), LLAVA_NEXT_VIDEO_TEMPLATE, eos="</s>", pad="<unk>", bos="<s>"
+            list(self.specials), self.chat_template, eos="</s>", pad="<unk>", bos="<s>"
         )
 
     def unused_on_video(self) -> tuple[str, ...]:
-        return (*super().unused_on_video(), "model.image_newline")  # NeXT-Video adds no newline to videos
+        return (*self._idle_tower(), "model.image_newline")  # a CLIP tower; NeXT-Video adds no newline to videos
 
     def tiny_config(self, tokenizer):
         from transformers import LlavaNextVideoConfig
@@ -136,3 +168,11 @@ class LlavaNextVideoAdapter(LlavaOneVisionAdapter):
         vid = tokenizer.convert_tokens_to_ids("<video>")
         tokens = [vid] * (len(video) * per_frame)
         return VideoInput({"pixel_values_videos": video[None]}, tokens, vid, frames_dropped=dropped)
+
+
+SPECS = (
+    LmmAdapterSpec("llava_onevision", LlavaOneVisionAdapter, LmmConfig,
+                   "LLaVA-OneVision and LLaVA-Video-Qwen2 (SigLIP + Qwen2)"),
+    LmmAdapterSpec("llava_next_video", LlavaNextVideoAdapter, LmmConfig,
+                   "LLaVA-NeXT-Video (CLIP + Llama/Vicuna, 2x2 pool)"),
+)

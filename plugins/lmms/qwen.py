@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 from s2i_core.lmm import preprocess as pp
-from s2i_core.lmm.adapter import LmmAdapter, VideoInput
+from s2i_core.lmm.adapter import LmmAdapter, LmmConfig, VideoInput
 from s2i_core.lmm.tokenizer import build_tiny_tokenizer, chatml_template
+from s2i_core.specs import LmmAdapterSpec
+
+HALF = (0.5, 0.5, 0.5)  # Qwen3-VL's normalisation
 
 QWEN_SPECIALS = [
     "<|endoftext|>",
@@ -18,14 +23,13 @@ QWEN_SPECIALS = [
 
 
 class Qwen2VLAdapter(LmmAdapter):
-    family = "qwen2_vl"
     model_class = "Qwen2VLForConditionalGeneration"
     vision_prefixes = ("model.visual.",)
     projector_prefixes = ("model.visual.merger.",)
     video_marker = "<|vision_start|><|video_pad|><|vision_end|>"
+    chat_template = chatml_template(video_marker)
     anchor = "<|video_pad|>"
-    needs_mm_token_type_ids = True
-    mean, std, patch = pp.CLIP_MEAN, pp.CLIP_STD, 14  # patch: the tiny config's
+    patch = 14  # the tiny config's
     processor_classes = ("Qwen2VLProcessor", "Qwen2VLImageProcessor", "Qwen2VLVideoProcessor")
 
     def image_settings(self) -> dict:
@@ -45,7 +49,7 @@ class Qwen2VLAdapter(LmmAdapter):
 
     def tiny_tokenizer(self):
         return build_tiny_tokenizer(
-            QWEN_SPECIALS, chatml_template(self.video_marker), eos="<|im_end|>", pad="<|endoftext|>"
+            QWEN_SPECIALS, self.chat_template, eos="<|im_end|>", pad="<|endoftext|>"
         )
 
     def _token_ids(self, tokenizer) -> dict:
@@ -99,12 +103,12 @@ class Qwen2VLAdapter(LmmAdapter):
         frames, (rh, rw) = self._fit_budget(frames, patch, merge, temporal)
         mean, std = self.normalization()
         video = pp.normalize(pp.resize(frames.pixels, rh, rw), mean, std)
-        patches, (gt, gh, gw) = pp.qwen_patchify(video, patch, merge, temporal)
+        patches, (gt, gh, gw) = patchify(video, patch, merge, temporal)
         vid = tokenizer.convert_tokens_to_ids("<|video_pad|>")
         per_frame = gh * gw // (merge * merge)
         tensors = {"pixel_values_videos": patches, "video_grid_thw": torch.tensor([[gt, gh, gw]])}
         h, w = frames.pixels.shape[1:3]
-        natural = pp.smart_resize(h, w, patch * merge, self.config.min_pixels, self.config.max_pixels)
+        natural = smart_resize(h, w, patch * merge, self.config.min_pixels, self.config.max_pixels)
         return VideoInput(
             tensors,
             self._placeholder(tokenizer, vid, gt, per_frame, frames),
@@ -119,7 +123,7 @@ class Qwen2VLAdapter(LmmAdapter):
         `min_pixels`), then frames are thinned evenly; without a budget, `max_pixels` alone decides."""
         c, factor = self.config, patch * merge
         h, w = frames.pixels.shape[1:3]
-        size = pp.smart_resize(h, w, factor, c.min_pixels, c.max_pixels)
+        size = smart_resize(h, w, factor, c.min_pixels, c.max_pixels)
 
         def tokens(n_frames: int, side: tuple[int, int]) -> int:
             return -(-n_frames // temporal) * (side[0] // patch) * (side[1] // patch) // (merge * merge)
@@ -129,19 +133,26 @@ class Qwen2VLAdapter(LmmAdapter):
             return frames, size
         allowed = c.max_video_tokens // -(-count // temporal) * factor * factor  # pixels per frame that fit
         if allowed >= c.min_pixels:
-            size = pp.smart_resize(h, w, factor, min(c.min_pixels, allowed), allowed)
+            size = smart_resize(h, w, factor, min(c.min_pixels, allowed), allowed)
             if tokens(count, size) <= c.max_video_tokens:
                 return frames, size
-        size = pp.smart_resize(h, w, factor, c.min_pixels, c.min_pixels)
+        size = smart_resize(h, w, factor, c.min_pixels, c.min_pixels)
         tubes = max(1, c.max_video_tokens // max(1, tokens(temporal, size)))
         return pp.thin(frames, tubes * temporal), size
 
     def _placeholder(self, tokenizer, vid, gt, per_frame, frames) -> list[int]:
         return [vid] * (gt * per_frame)
 
+    def batch_fields(self, items, batch):
+        # M-RoPE finds the video tokens by type (transformers 5: mm_token_type_ids, 2 = video), padding excluded
+        fields = super().batch_fields(items, batch)
+        types = batch["input_ids"].new_zeros(batch["input_ids"].shape)
+        for row, item in enumerate(items):
+            types[row][(batch["input_ids"][row] == item.video_token_id) & (batch["attention_mask"][row] == 1)] = 2
+        return fields | {"mm_token_type_ids": types}
+
 
 class Qwen25VLAdapter(Qwen2VLAdapter):
-    family = "qwen2_5_vl"
     model_class = "Qwen2_5_VLForConditionalGeneration"
     processor_classes = ("Qwen2_5_VLProcessor", "Qwen2VLImageProcessor", "Qwen2VLVideoProcessor")
 
@@ -166,19 +177,17 @@ class Qwen25VLAdapter(Qwen2VLAdapter):
             text_config=text, vision_config=vision, tie_word_embeddings=False, **self._token_ids(tokenizer)
         )
 
-    def collate_visual(self, items):
+    def batch_fields(self, items, batch):
         import torch
 
-        out = super().collate_visual(items)
-        out["second_per_grid_ts"] = torch.tensor([it.extra["seconds_per_grid"] for it in items])
-        return out
+        seconds = torch.tensor([it.extra["seconds_per_grid"] for it in items])
+        return super().batch_fields(items, batch) | {"second_per_grid_ts": seconds}
 
 
 class Qwen3VLAdapter(Qwen2VLAdapter):
-    family = "qwen3_vl"
     model_class = "Qwen3VLForConditionalGeneration"
     projector_prefixes = ("model.visual.merger.", "model.visual.deepstack_merger_list.")
-    mean, std, patch = pp.HALF, pp.HALF, 16
+    mean, std, patch = HALF, HALF, 16
     processor_classes = ("Qwen3VLProcessor", "Qwen2VLImageProcessor", "Qwen3VLVideoProcessor")
 
     def video_settings(self) -> dict:
@@ -245,3 +254,42 @@ def _stride(frames) -> float:
     if len(frames.indices) < 2:
         return 1.0
     return float(frames.indices[-1] - frames.indices[0]) / (len(frames.indices) - 1) or 1.0
+
+
+def smart_resize(height: int, width: int, factor: int, min_pixels: int, max_pixels: int) -> tuple[int, int]:
+    """Qwen-VL's rule: both sides multiples of `factor`, area within [min_pixels, max_pixels], aspect kept."""
+    h_bar = max(factor, round(height / factor) * factor)
+    w_bar = max(factor, round(width / factor) * factor)
+    if h_bar * w_bar > max_pixels:
+        beta = math.sqrt((height * width) / max_pixels)
+        h_bar = max(factor, math.floor(height / beta / factor) * factor)
+        w_bar = max(factor, math.floor(width / beta / factor) * factor)
+    elif h_bar * w_bar < min_pixels:
+        beta = math.sqrt(min_pixels / (height * width))
+        h_bar = math.ceil(height * beta / factor) * factor
+        w_bar = math.ceil(width * beta / factor) * factor
+    return h_bar, w_bar
+
+
+def patchify(video, patch: int, merge: int, temporal: int):
+    """[T, C, H, W] normalized -> ([grid_t*grid_h*grid_w, C*temporal*patch*patch], (grid_t, grid_h, grid_w)).
+
+    Same element order as Qwen2VLVideoProcessor.patchify, so the vision tower sees identical input."""
+    import torch
+
+    if video.shape[0] % temporal:
+        pad = temporal - video.shape[0] % temporal
+        video = torch.cat([video, video[-1:].repeat(pad, 1, 1, 1)])
+    t, c, h, w = video.shape
+    gt, gh, gw = t // temporal, h // patch, w // patch
+    x = video.reshape(gt, temporal, c, gh // merge, merge, patch, gw // merge, merge, patch)
+    x = x.permute(0, 3, 6, 4, 7, 2, 1, 5, 8)
+    return x.reshape(gt * gh * gw, c * temporal * patch * patch), (gt, gh, gw)
+
+
+SPECS = (
+    LmmAdapterSpec("qwen2_vl", Qwen2VLAdapter, LmmConfig, "Qwen2-VL (dynamic resolution, M-RoPE)"),
+    LmmAdapterSpec("qwen2_5_vl", Qwen25VLAdapter, LmmConfig,
+                   "Qwen2.5-VL (window attention vision tower, absolute time)"),
+    LmmAdapterSpec("qwen3_vl", Qwen3VLAdapter, LmmConfig, "Qwen3-VL (DeepStack, per-frame timestamps)"),
+)

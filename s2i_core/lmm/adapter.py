@@ -1,8 +1,11 @@
 """The adapter base: what the framework needs to know about one video-LMM family.
 
-A family plugin subclasses `LmmAdapter` and fills in: the transformers class, a tiny config for tests, the
-chat markers, how frames become model inputs and placeholder tokens, and which parameter names are the vision
-tower, the projector and the language model.
+A family is one plugin module (see `plugins/lmms/qwen.py`, and docs/hooks.md for a whole new one): it
+subclasses `LmmAdapter`, yields an `LmmAdapterSpec` per model it supports, and owns everything specific to
+the family: the transformers class and a tiny config for tests, the chat template its checkpoints ship, how
+frames become pixel tensors and placeholder tokens (`video_input`), the extra inputs a batch needs
+(`batch_fields`), and which parameter names are the vision tower, the projector and the language model.
+`s2i_core.lmm.checklist.check_adapter` runs the whole contract on a tiny model.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from s2i_core.errors import ConfigError
+from s2i_core.lmm.model_files import load_tokenizer, processor_setting
+from s2i_core.lmm.preprocess import CLIP_MEAN, CLIP_STD
 
 GROUPS = ("vision", "projector", "language")
 LORA_LINEARS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
@@ -51,23 +56,27 @@ class VideoInput:
 
 
 class LmmAdapter:
-    family = "base"
+    """One model family. Its registry name lives only in its spec (`LmmAdapterSpec.name`), so a lab
+    checkpoint can reuse a family's class under its own name."""
+
     model_class = ""  # transformers class name
     vision_prefixes: tuple[str, ...] = ()
     projector_prefixes: tuple[str, ...] = ()
     language_prefixes: tuple[str, ...] = ("model.language_model.", "lm_head.")
     video_marker = "<video>"  # what the chat template renders for one video item
-    needs_mm_token_type_ids = False
+    # The family's chat template as its checkpoints ship it: tiny tokenizers carry it; a real checkpoint's
+    # own template (tokenizer_config.json, chat_template.jinja/json) is always the one used.
+    chat_template = ""
     # transformers' processor, image-processor and video-processor classes: the exported model names them
     processor_classes: tuple[str, str, str] = ("", "", "")
-    mean, std = (0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711)
+    mean, std = CLIP_MEAN, CLIP_STD
 
     def __init__(self, config: LmmConfig):
         self.config = config
         if not config.tiny and not config.model:
             raise ConfigError(
-                f"lmm {self.family!r}: set lmm.model=<local folder or hub id>, or lmm.tiny=true "
-                "for a tiny random model"
+                f"lmm ({self.model_class or type(self).__name__}): set lmm.model=<local folder or hub id>, "
+                "or lmm.tiny=true for a tiny random model"
             )
 
     # ---- loading -------------------------------------------------------------------------------------------
@@ -134,8 +143,10 @@ class LmmAdapter:
         """Frames (`preprocess.Frames`) -> pixel tensors + the placeholder token ids the model expects."""
         raise NotImplementedError
 
-    def collate_visual(self, items: list[VideoInput]) -> dict[str, Any]:
-        """Batch the tensors of several clips (default: concatenate along the first axis)."""
+    def batch_fields(self, items: list[VideoInput], batch: dict[str, Any]) -> dict[str, Any]:
+        """The model inputs a batch of these clips adds to the padded text `batch` (input_ids, attention_mask,
+        labels): by default the clips' tensors concatenated along the first axis. A family that needs more
+        (token type ids, per-clip timing) extends this."""
         import torch
 
         keys = items[0].tensors.keys()
@@ -239,79 +250,3 @@ def resolve_attn(name: str, device: str) -> str:
     if str(device).startswith("cuda") and importlib.util.find_spec("flash_attn"):
         return "flash_attention_2"
     return "sdpa"
-
-
-def load_tokenizer(path: str, trust_remote_code: bool):
-    """The tokenizer with the model's own chat template (some checkpoints keep it beside the processor)."""
-    import json
-
-    from transformers import AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
-    if tokenizer.chat_template is None and os.path.isdir(path):
-        for name in ("chat_template.jinja", "chat_template.json"):
-            file = os.path.join(path, name)
-            if os.path.exists(file):
-                with open(file, encoding="utf-8") as fh:
-                    text = fh.read()
-                tokenizer.chat_template = json.loads(text)["chat_template"] if name.endswith("json") else text
-                break
-    if tokenizer.chat_template is None:
-        raise ConfigError(f"{path}: no chat template found (tokenizer_config.json, chat_template.jinja/json)")
-    return tokenizer
-
-
-PROCESSOR_FILES = ("video_preprocessor_config.json", "preprocessor_config.json", "processor_config.json")
-_warned: set[tuple[str, str]] = set()
-
-
-def processor_setting(model: str, key: str, default, *, tiny: bool = False):
-    """A preprocessing value (image_mean, image_std, ...) from the checkpoint's processor files, else `default`.
-
-    Reads every file transformers writes: `video_preprocessor_config.json`, `preprocessor_config.json` (4.x) and
-    `processor_config.json` (5.x, which nests `video_processor` / `image_processor`); video settings first.
-    Falling back to the family default for a real checkpoint is warned about once: training or scoring a
-    checkpoint with another normalisation than its own is silent damage."""
-    import warnings
-
-    found = _processor_values(model, key) if model else []
-    if found:
-        return found[0]
-    if not tiny and (model, key) not in _warned:
-        _warned.add((model, key))
-        where = "has no processor file with it" if os.path.isdir(model) else "has no processor file here"
-        warnings.warn(
-            f"lmm.model={model!r} {where}: {key} falls back to the family default {list(default)}",
-            stacklevel=2,
-        )
-    return default
-
-
-def _processor_values(model: str, key: str) -> list:
-    import json
-
-    values = []
-    for name in PROCESSOR_FILES:
-        file = _processor_file(model, name)
-        if not file:
-            continue
-        with open(file, encoding="utf-8") as fh:
-            content = json.load(fh)
-        nodes = [content.get("video_processor"), content.get("image_processor")] if name.startswith("processor_") \
-            else [content]  # fmt: skip
-        values += [n[key] for n in nodes if isinstance(n, dict) and n.get(key) is not None]
-    return values
-
-
-def _processor_file(model: str, name: str) -> str | None:
-    """A local folder's file, or a hub id's file from the local cache (never downloaded here)."""
-    if os.path.isdir(model):
-        file = os.path.join(model, name)
-        return file if os.path.exists(file) else None
-    try:
-        from huggingface_hub import try_to_load_from_cache
-
-        found = try_to_load_from_cache(model, name)
-    except Exception:  # not a valid repo id
-        return None
-    return found if isinstance(found, str) else None

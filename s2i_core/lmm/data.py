@@ -176,18 +176,9 @@ def pad_batch(examples: list[dict], pad: int, *, left_pad: bool = False) -> dict
 
 
 def collate(adapter, tokenizer, examples: list[dict], *, left_pad: bool = False) -> dict:
-    """Pad a batch (right for training, left for generation) and batch the vision tensors."""
-    import torch
-
+    """Pad a batch (right for training, left for generation) and add the adapter's fields for its clips."""
     batch = pad_batch(examples, tokenizer.pad_token_id, left_pad=left_pad)
-    videos = [e["video"] for e in examples]
-    if adapter.needs_mm_token_type_ids:
-        types = torch.zeros_like(batch["input_ids"])
-        for row, v in enumerate(videos):
-            types[row][(batch["input_ids"][row] == v.video_token_id) & (batch["attention_mask"][row] == 1)] = 2
-        batch["mm_token_type_ids"] = types
-    batch.update(adapter.collate_visual(videos))
-    return batch
+    return batch | adapter.batch_fields([e["video"] for e in examples], batch)
 
 
 class VideoCache:

@@ -10,11 +10,12 @@ the processor files transformers reads, the chat template, and the stage-II LoRA
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
 
-from s2i_core.lmm.adapter import PROCESSOR_FILES
+from s2i_core.lmm.model_files import PROCESSOR_FILES
 from s2i_core.sig.io import atomic_write_text
 
 ADAPTER_DIR = "adapter"
@@ -56,3 +57,28 @@ def save_processor_files(adapter, tokenizer, folder: str) -> list[str]:
         atomic_write_text(template, tokenizer.chat_template)
     written.append("chat_template.jinja")
     return written
+
+
+def save_final(cfg, adapter, model, tokenizer, output_dir: str, dtype=None) -> str:
+    """A standalone model folder: LoRA merged (and saved on its own in PEFT format), tokenizer, chat
+    template, processor files and the adapter settings under the name the run selected it by (`lmm.impl`),
+    which `load_scorer` builds it from again. The weights are stored in `dtype` (the run's compute dtype),
+    rounded once from the fp32 masters after merging."""
+    folder = os.path.join(output_dir, "model")
+    save_adapter(model, folder, adapter.config.model)
+    merged = model.merge_and_unload() if hasattr(model, "merge_and_unload") else model
+    if dtype is not None:
+        merged.to(dtype=dtype)
+    merged.config.use_cache = True
+    merged.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    save_processor_files(adapter, tokenizer, folder)
+    # trust_remote_code is never written: a folder must not be able to turn on running its own code
+    settings = dataclasses.asdict(adapter.config) | {"impl": cfg.lmm.impl, "model": folder, "tiny": False}
+    settings.pop("trust_remote_code", None)
+    if cfg.get("score"):
+        from omegaconf import OmegaConf
+
+        settings["score"] = OmegaConf.to_container(cfg.score, resolve=True)
+    atomic_write_text(os.path.join(folder, "s2i_lmm.json"), json.dumps(settings, indent=2))
+    return folder

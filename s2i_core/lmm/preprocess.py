@@ -1,21 +1,20 @@
-"""Video preprocessing written in the project (transformers' video processors need torchvision).
+"""Video preprocessing every family shares, written in the project (transformers' video processors need
+torchvision).
 
 Frames are sampled uniformly with torchcodec, resized with torch's antialiased bicubic interpolation (what
-torchvision does for tensors, so results match the official processors), rescaled and normalized.
+torchvision does for tensors, so results match the official processors), cropped, rescaled and normalized.
+A family's own rules (Qwen's dynamic resolution and patch order, InternVL's pixel shuffle) live in its plugin
+module.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
-HALF = (0.5, 0.5, 0.5)
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 @dataclass
@@ -98,37 +97,6 @@ def normalize(video, mean, std):
     mean_t = torch.tensor(mean).view(1, 3, 1, 1)
     std_t = torch.tensor(std).view(1, 3, 1, 1)
     return (video / 255.0 - mean_t) / std_t
-
-
-def smart_resize(height: int, width: int, factor: int, min_pixels: int, max_pixels: int) -> tuple[int, int]:
-    """Qwen-VL's rule: both sides multiples of `factor`, area within [min_pixels, max_pixels], aspect kept."""
-    h_bar = max(factor, round(height / factor) * factor)
-    w_bar = max(factor, round(width / factor) * factor)
-    if h_bar * w_bar > max_pixels:
-        beta = math.sqrt((height * width) / max_pixels)
-        h_bar = max(factor, math.floor(height / beta / factor) * factor)
-        w_bar = max(factor, math.floor(width / beta / factor) * factor)
-    elif h_bar * w_bar < min_pixels:
-        beta = math.sqrt(min_pixels / (height * width))
-        h_bar = math.ceil(height * beta / factor) * factor
-        w_bar = math.ceil(width * beta / factor) * factor
-    return h_bar, w_bar
-
-
-def qwen_patchify(video, patch: int, merge: int, temporal: int):
-    """[T, C, H, W] normalized -> ([grid_t*grid_h*grid_w, C*temporal*patch*patch], (grid_t, grid_h, grid_w)).
-
-    Same element order as Qwen2VLVideoProcessor.patchify, so the vision tower sees identical input."""
-    import torch
-
-    if video.shape[0] % temporal:
-        pad = temporal - video.shape[0] % temporal
-        video = torch.cat([video, video[-1:].repeat(pad, 1, 1, 1)])
-    t, c, h, w = video.shape
-    gt, gh, gw = t // temporal, h // patch, w // patch
-    x = video.reshape(gt, temporal, c, gh // merge, merge, patch, gw // merge, merge, patch)
-    x = x.permute(0, 3, 6, 4, 7, 2, 1, 5, 8)
-    return x.reshape(gt * gh * gw, c * temporal * patch * patch), (gt, gh, gw)
 
 
 def center_crop(video, size: int):

@@ -1,8 +1,8 @@
 """A small byte-level BPE tokenizer built offline, for tiny test/bench models that never touch a hub.
 
-It carries the special tokens a model family needs (video/image placeholders, chat markers) and a chat template
-that mimics the family's real one, so the same code path (template -> tokens -> labels) runs for tiny and real
-models.
+It carries the special tokens a model family needs (video/image placeholders, chat markers) and the family's
+chat template (each family module owns its template; ChatML, which several families share, is built here), so
+the same code path (template -> tokens -> labels) runs for tiny and real models.
 """
 
 from __future__ import annotations
@@ -85,45 +85,3 @@ def chatml_template(video_marker: str, default_system: str | None = "You are a h
         "<|im_end|>\n{% endfor %}"
         "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
     )
-
-
-def vicuna_template(video_marker: str = "<video>") -> str:
-    """LLaVA-NeXT-Video's `USER: ... ASSISTANT:` format."""
-    return (
-        "{% for message in messages %}{% if message['role'] == 'user' %}USER: {% else %}ASSISTANT: {% endif %}"
-        "{% if message['content'] is string %}{{ message['content'] }}"
-        "{% else %}{% for item in message['content'] %}"
-        "{% if item['type'] == 'video' %}" + video_marker + "\n"
-        "{% elif item['type'] == 'text' %}{{ item['text'] }}{% endif %}{% endfor %}{% endif %}"
-        "{% if message['role'] == 'assistant' %}</s>{% endif %} {% endfor %}"
-        "{% if add_generation_prompt %}ASSISTANT:{% endif %}"
-    )
-
-
-# Copies of the chat templates shipped with llava-hf checkpoints: they render assistant turns differently from
-# the generation prompt ("<|im_start|>assistant " + "\n" + text vs "<|im_start|>assistant\n"), which the label
-# code must handle, so the tiny models carry the real thing.
-LLAVA_ONEVISION_TEMPLATE = (
-    "{% for message in messages %}{{'<|im_start|>' + message['role'] + ' '}}"
-    "{% for content in message['content'] | selectattr('type', 'equalto', 'image') %}{{ '<image>' }}{% endfor %}"
-    "{% for content in message['content'] | selectattr('type', 'equalto', 'video') %}{{ '<video>' }}{% endfor %}"
-    "{% if message['role'] != 'assistant' %}"
-    "{% for content in message['content'] | selectattr('type', 'equalto', 'text') %}{{ '\n' + content['text'] }}"
-    "{% endfor %}{% else %}"
-    "{% for content in message['content'] | selectattr('type', 'equalto', 'text') %}"
-    "{% generation %}{{ '\n' + content['text'] }}{% endgeneration %}{% endfor %}{% endif %}"
-    "{{'<|im_end|>'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
-)
-
-LLAVA_NEXT_VIDEO_TEMPLATE = (
-    "{% for message in messages %}{% if message['role'] != 'system' %}{{ message['role'].upper() + ': '}}"
-    "{% endif %}"
-    "{% for content in message['content'] | selectattr('type', 'equalto', 'image') %}{{ '<image>\n' }}{% endfor %}"
-    "{% for content in message['content'] | selectattr('type', 'equalto', 'video') %}{{ '<video>\n' }}{% endfor %}"
-    "{% if message['role'] != 'assistant' %}"
-    "{% for content in message['content'] | selectattr('type', 'equalto', 'text') %}{{ content['text'] + ' '}}"
-    "{% endfor %}{% else %}"
-    "{% for content in message['content'] | selectattr('type', 'equalto', 'text') %}"
-    "{% generation %}{{ content['text'] + ' '}}{% endgeneration %}{% endfor %}{% endif %}"
-    "{% endfor %}{% if add_generation_prompt %}{{ 'ASSISTANT:' }}{% endif %}"
-)

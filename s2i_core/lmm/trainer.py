@@ -17,6 +17,7 @@ from typing import Any
 from s2i_core.errors import ConfigError
 from s2i_core.lmm import checkpoint as ckpt
 from s2i_core.lmm import data as D
+from s2i_core.lmm import export
 from s2i_core.lmm import fingerprint as fp
 from s2i_core.lmm import loader as L
 from s2i_core.lmm.adapter import GROUPS
@@ -45,7 +46,7 @@ def train(cfg: Any, output_dir: str, registry, model_and_tokenizer=None) -> dict
     if cfg.get("gradient_checkpointing", False):
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     model.config.use_cache = False
-    summary: dict = {"lmm": adapter.family, "output": output_dir, "stages": {}}
+    summary: dict = {"lmm": cfg.lmm.impl, "output": output_dir, "stages": {}}
     for stage in stages:
         if stage == 2:
             model = add_lora(model, adapter, cfg.stage2)
@@ -54,7 +55,7 @@ def train(cfg: Any, output_dir: str, registry, model_and_tokenizer=None) -> dict
         )
     final = dist.consolidated(model, adapter, env)  # collective under ZeRO-3; None on ranks other than 0
     if env.rank == 0:
-        summary["model_dir"] = save_final(cfg, adapter, final, tokenizer, output_dir, dtype=env.dtype)
+        summary["model_dir"] = export.save_final(cfg, adapter, final, tokenizer, output_dir, dtype=env.dtype)
         plot_losses(output_dir, stages)
         atomic_write_text(os.path.join(output_dir, "summary.json"), json.dumps(summary, indent=2))
     return summary
@@ -255,34 +256,6 @@ def probe_loss(model, batch) -> float:
         value = float(model(**batch).loss)
     model.train(was_training)
     return round(value, 6)
-
-
-def save_final(cfg, adapter, model, tokenizer, output_dir: str, dtype=None) -> str:
-    """A standalone model folder: LoRA merged (and saved on its own in PEFT format), tokenizer, chat
-    template, processor files and the adapter settings (s2i_core/lmm/export.py). The weights are stored in
-    `dtype` (the run's compute dtype), rounded once from the fp32 masters after merging."""
-    import dataclasses
-
-    from s2i_core.lmm import export
-
-    folder = os.path.join(output_dir, "model")
-    export.save_adapter(model, folder, adapter.config.model)
-    merged = model.merge_and_unload() if hasattr(model, "merge_and_unload") else model
-    if dtype is not None:
-        merged.to(dtype=dtype)
-    merged.config.use_cache = True
-    merged.save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    export.save_processor_files(adapter, tokenizer, folder)
-    # trust_remote_code is never written: a folder must not be able to turn on running its own code
-    settings = dataclasses.asdict(adapter.config) | {"impl": adapter.family, "model": folder, "tiny": False}
-    settings.pop("trust_remote_code", None)
-    if cfg.get("score"):
-        from omegaconf import OmegaConf
-
-        settings["score"] = OmegaConf.to_container(cfg.score, resolve=True)
-    atomic_write_text(os.path.join(folder, "s2i_lmm.json"), json.dumps(settings, indent=2))
-    return folder
 
 
 def plot_losses(output_dir: str, stages: list[int]) -> None:
