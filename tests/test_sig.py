@@ -14,7 +14,8 @@ from s2i_plugins.templates import phrases
 from s2i_core.dimensions import BY_NAME, DIMENSIONS, LEVELS
 from s2i_core.registry import load_registry
 from s2i_core.sig import select
-from s2i_core.sig.io import Journal
+from s2i_core.errors import ConfigError
+from s2i_core.sig.io import Journal, read_jsonl
 from s2i_core.sig.aggregation import Aggregation
 from s2i_core.sig.records import validate_record
 from s2i_core.sig.rewrite import level_words, rewrite_all
@@ -218,6 +219,18 @@ def test_journal_drops_a_torn_last_line_and_duplicates(tmp_path):
     with Journal(path) as j:
         j.append({"video": "c", "n": 4})
     assert Journal(path).read()["c"]["n"] == 4
+
+
+def test_read_jsonl_names_the_file_and_line_it_cannot_read(tmp_path):
+    path = tmp_path / "answers.jsonl"
+    path.write_text('{"id": 1, "note": "a line separator \u2028 inside a string"}\n\n{"id": 2}\n{"id": 3\n',
+                    encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"answers file '.*answers.jsonl' line 4 is not JSON"):
+        read_jsonl(path, "answers file")
+    path.write_text(path.read_text(encoding="utf-8").replace('{"id": 3\n', ""), encoding="utf-8")
+    assert [r["id"] for r in read_jsonl(path)] == [1, 2]
+    with pytest.raises(ConfigError, match="records file '.*nowhere.jsonl' does not exist"):
+        read_jsonl(tmp_path / "nowhere.jsonl", "records file")
 
 
 def test_balanced_pick_spreads_over_the_proxy_range():

@@ -15,6 +15,7 @@ from omegaconf import OmegaConf
 
 from s2i_core.errors import ConfigError
 from s2i_core.sig import manifest as dataset_manifest
+from s2i_core.sig.io import read_jsonl
 from s2i_core.versions import resolved_versions
 
 _PLAIN = re.compile(r"[\w./:+\-@%$*?|]+")
@@ -94,12 +95,10 @@ def merge_data(parts: list[Path], folder: Path) -> Path:
         root = dataset_manifest.verify(part, names, "data").get("input", str(part))
         for stage, rows in stages.items():
             path = part / "instructions" / f"stage{stage}.jsonl"
-            for line in path.read_text().splitlines() if path.is_file() else []:
-                if line.strip():
-                    row = json.loads(line)
-                    row["video"] = os.path.join(root, row["video"])
-                    row["videos"] = [row["video"]]
-                    rows.append(row)
+            for row in read_jsonl(path, "instruction file") if path.is_file() else []:
+                row["video"] = os.path.join(root, row["video"])
+                row["videos"] = [row["video"]]
+                rows.append(row)
     _write_data(folder, stages)
     return folder
 
