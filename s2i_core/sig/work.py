@@ -20,14 +20,6 @@ def _scorers(scorers_json: str) -> tuple:
     return tuple(registry.build("scorer", nodes[name]) for name in sorted(nodes))
 
 
-def sampling_for(scorers):
-    """The frames the selected scorers need (issue 3's helper when present, else the decoder default)."""
-    from s2i_core import scoring, video
-
-    helper = getattr(scoring, "sampling_for", None) or getattr(video, "sampling_for", None)
-    return helper(list(scorers)) if helper else video.Sampling()
-
-
 def _finite(value):
     try:
         value = float(value)
@@ -39,6 +31,7 @@ def _finite(value):
 def score_item(item: tuple[str, str, str]) -> dict:
     """(absolute path, path relative to input, scorer config JSON) -> journal row (ok or error)."""
     from s2i_core.errors import DecoderUnavailable, VideoError
+    from s2i_core.scoring import sampling_for
     from s2i_core.video import decode_clip
 
     path, rel, scorers_json = item
