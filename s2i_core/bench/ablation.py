@@ -69,7 +69,7 @@ def compose_config(name: str, overrides: list[str]):
 def write_labeled(items, folder: Path, mapper) -> Path:
     """Overall-rating instruction items from labelled videos (MOS min-max scaled to [0, 1], then the level
     mapper `mapper`), in the `s2i generate` layout so `s2i train` reads them like SIG data."""
-    from s2i_plugins.templates.writers import stage1_answer, stage1_question
+    from s2i_core.prompts import SCORE_QUESTION, score_answer
 
     present = [i for i in items if i.path.is_file()]
     if not present:
@@ -80,8 +80,8 @@ def write_labeled(items, folder: Path, mapper) -> Path:
         level = mapper.level("overall", (item.mos - low) / (high - low) if high > low else 0.5)
         video = str(item.path.resolve())
         rows.append({"id": f"{item.key}#labeled", "video": video, "videos": [video], "conversations": [
-            {"from": "human", "value": f"<video>\n{stage1_question('overall')}"},
-            {"from": "gpt", "value": stage1_answer("overall", level)}]})
+            {"from": "human", "value": f"<video>\n{SCORE_QUESTION}"},
+            {"from": "gpt", "value": score_answer(level)}]})
     _write_data(folder, {1: rows, 2: rows})
     return folder
 
