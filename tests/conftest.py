@@ -45,7 +45,7 @@ def video_factory(tmp_path):
 def two_clip_instructions(root: Path) -> str:
     """The smallest instruction data the training tests run on: two 0.5 s clips under `root / "in"` (a test
     pattern rated good, a fractal rated poor) and their stage I/II files in `root / "data"` (returned)."""
-    from s2i_core.lmm.testing import write_instructions
+    from lmm_helpers import write_instructions
 
     make_video(root / "in" / "a.mp4", size="96x72", seconds=0.5)
     make_video(root / "in" / "b.mp4", source="mandelbrot", size="96x72", seconds=0.5)

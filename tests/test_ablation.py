@@ -8,7 +8,8 @@ import json
 import pytest
 from conftest import make_video, run_s2i
 
-from s2i_core.bench.ablation import as_overrides, compose_config
+from s2i_core.bench.ablation import as_overrides
+from s2i_core.hydra_bridge import compose_config
 
 GRID = ["full", "no_cot", "no_stage1", "no_preserve", "no_pool", "data_20", "data_50"]
 

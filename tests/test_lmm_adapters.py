@@ -8,10 +8,10 @@ import importlib.util
 import numpy as np
 import pytest
 import torch
+from lmm_helpers import lmm_registry
 
 from s2i_core.lmm import data as D
 from s2i_core.lmm.preprocess import Frames, normalize, qwen_patchify, resize, sample_frames
-from s2i_core.lmm.testing import lmm_registry
 
 ADAPTERS = ["qwen2_vl", "qwen2_5_vl", "qwen3_vl", "llava_onevision", "llava_next_video", "internvl"]
 CONVERSATION = [
@@ -172,7 +172,7 @@ def test_frames_are_sampled_evenly(clip_path):
 
 @pytest.mark.parametrize("name", ADAPTERS)
 def test_train_config_composes_for_every_adapter(name):
-    from s2i_core.lmm.testing import compose, tiny_overrides
+    from lmm_helpers import compose, tiny_overrides
 
     cfg = compose("train", tiny_overrides(name) + ["data=/nowhere", "stage2.lora_r=8", "stage1.enabled=false"])
     assert cfg.lmm.impl == name and cfg.lmm.tiny and cfg.stage2.lora_r == 8 and not cfg.stage1.enabled

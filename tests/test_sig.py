@@ -305,16 +305,3 @@ def test_sharegpt_items_place_the_question_as_each_family_template_does(tmp_path
         assert all(i["videos"] == ["/data/in/a/clip.mp4"] and i["video"] == "a/clip.mp4" for i in items)
         info = json.loads((out / "instructions/dataset_info.json").read_text())
         assert all("media_dir" not in entry for entry in info.values())
-
-
-def test_the_stage1_overall_item_is_the_prompt_the_scorer_reads_levels_after():
-    from s2i_plugins.templates.writers import stage1_answer, stage1_question
-
-    from s2i_core import prompts
-    from s2i_core.lmm import inference
-
-    assert stage1_question("overall") == prompts.SCORE_QUESTION == inference.SCORE_QUESTION
-    for level in LEVELS:
-        answer = stage1_answer("overall", level)
-        assert answer == f"The overall quality of this video is {level}." == prompts.score_answer(level)
-        assert answer.startswith(inference.SCORE_ANSWER_PREFIX + " ")

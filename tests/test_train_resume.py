@@ -8,9 +8,9 @@ import json
 
 import pytest
 from conftest import run_s2i, two_clip_instructions
+from lmm_helpers import compose, lmm_registry, record_files, tiny_overrides
 
 from s2i_core.errors import ConfigError
-from s2i_core.lmm.testing import compose, lmm_registry, record_files, tiny_overrides
 
 STEPS = ["stage1.max_steps=2", "stage2.max_steps=2", "stage1.lr=5e-3", "stage2.lr=5e-3", "stage2.lora_r=4"]
 

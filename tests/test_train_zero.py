@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 import torch
 from conftest import run_s2i, two_clip_instructions
+from lmm_helpers import compose, lmm_registry, tiny_overrides
 from safetensors.torch import load_file
 
-from s2i_core.lmm.testing import compose, lmm_registry, tiny_overrides
 
 SAVED = ("stage1/trained.safetensors", "stage2/trained.safetensors", "model/model.safetensors")
 SHIPPED_THRESHOLD = 100_000  # conf/ds/zero3.json's stage3_param_persistence_threshold

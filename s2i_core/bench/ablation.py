@@ -14,6 +14,7 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 from s2i_core.errors import ConfigError
+from s2i_core.hydra_bridge import compose_config
 from s2i_core.sig import manifest as dataset_manifest
 from s2i_core.sig.io import read_jsonl
 from s2i_core.versions import resolved_versions
@@ -47,23 +48,6 @@ def as_overrides(node) -> list[str]:
 
     walk("", container)
     return out
-
-
-def compose_config(name: str, overrides: list[str]):
-    """The config `s2i <name> <overrides>` runs with. Inside a Hydra job the running app's search path and
-    config store are reused (a multirun must not be torn down by a nested initialisation)."""
-    from hydra import compose, initialize_config_module
-    from hydra.core.global_hydra import GlobalHydra
-
-    if GlobalHydra.instance().is_initialized():
-        return compose(config_name=name, overrides=overrides)
-    from s2i_core.hydra_bridge import register_configs, register_resolvers
-    from s2i_core.registry import load_registry
-
-    register_resolvers()
-    register_configs(load_registry())
-    with initialize_config_module("s2i_conf", version_base=None):
-        return compose(config_name=name, overrides=overrides)
 
 
 def write_labeled(items, folder: Path, mapper) -> Path:

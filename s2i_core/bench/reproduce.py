@@ -113,7 +113,8 @@ def run(cfg, out: Path) -> dict:
     import torch
 
     from s2i_core.bench import scoring
-    from s2i_core.bench.ablation import as_overrides, compose_config
+    from s2i_core.bench.ablation import as_overrides
+    from s2i_core.hydra_bridge import compose_config
     from s2i_core.bench.sources import lmm_predictor
     from s2i_core.lmm.trainer import train
     from s2i_core.pipelines.generate import generate
