@@ -62,6 +62,13 @@ def run_s2i(*args: str, cwd: Path | None = None, check: bool = False, env: dict 
     return proc
 
 
+def kill_env(stage: int, step: int) -> dict:
+    """Environment for a process to be killed with SIGKILL right after step `step` of training stage `stage`
+    (tests/faults/sitecustomize.py); the child keeps this process's import path behind the fault folder."""
+    path = [str(REPO / "tests" / "faults"), *filter(None, [os.environ.get("PYTHONPATH")])]
+    return {"PYTHONPATH": os.pathsep.join(path), "S2I_TEST_KILL_AT": f"{stage}:{step}"}
+
+
 @pytest.fixture(scope="session")
 def have_ffmpeg():
     if not shutil.which("ffmpeg"):

@@ -8,7 +8,7 @@ import os
 
 import pytest
 import torch
-from conftest import make_video, run_s2i
+from conftest import kill_env, make_video, run_s2i
 from lmm_helpers import compose, lmm_registry, record_files, tiny_overrides, write_instructions
 
 
@@ -152,7 +152,7 @@ def test_killed_run_resumes_to_the_same_steps_and_data_order(tmp_path, data_dir)
     run_s2i("train", *args, f"output={reference}", check=True)
 
     resumed = tmp_path / "resumed"
-    killed = run_s2i("train", *args, f"output={resumed}", "debug.kill_at_step=5", "debug.kill_stage=2")
+    killed = run_s2i("train", *args, f"output={resumed}", env=kill_env(stage=2, step=5))
     assert killed.returncode == -9, f"expected a SIGKILL, got {killed.returncode}: {killed.stderr[-2000:]}"
     assert not (resumed / "summary.json").exists()
     run_s2i("train", *args, f"output={resumed}", check=True)
