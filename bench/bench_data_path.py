@@ -16,16 +16,19 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 from clips import numbered_clips
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # lmm_helpers: test-only, not installed
+
 
 def make_data(folder: Path, clips: int, seconds: float, size: str) -> str:
     from s2i_core.dimensions import LEVELS
-    from s2i_core.lmm.testing import write_instructions
+    from lmm_helpers import write_instructions
 
     paths = numbered_clips(folder / "in", clips, size, seconds)
     levels = {p.name: LEVELS[i % 5] for i, p in enumerate(paths)}
@@ -60,7 +63,7 @@ def main() -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from s2i_core.lmm.testing import compose, lmm_registry
+    from lmm_helpers import compose, lmm_registry
     from s2i_core.lmm.trainer import train
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -13,9 +13,12 @@ prints its own wall time.
 
 from __future__ import annotations
 
+import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # lmm_helpers: test-only, not installed
 
 
 def matmul_peak_tflops(device: str, n: int = 8192, iters: int = 30) -> float:
@@ -142,7 +145,7 @@ def gpu_run(args) -> None:
     from rich.table import Table
 
     from s2i_core.lmm import data as D
-    from s2i_core.lmm.testing import compose, lmm_registry
+    from lmm_helpers import compose, lmm_registry
     from s2i_core.lmm.trainer import train
 
     console = Console()

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import argparse
 import platform
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 from clips import numbered_clips
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # lmm_helpers: test-only, not installed
 
 
 def main() -> None:
@@ -38,7 +41,7 @@ def main() -> None:
 
     from s2i_core.lmm.inference import Scorer
     from s2i_core.lmm.preprocess import sample_frames
-    from s2i_core.lmm.testing import lmm_registry
+    from lmm_helpers import lmm_registry
 
     device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
     adapter = lmm_registry().build(

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import argparse
 import platform
+import sys
 import tempfile
 from pathlib import Path
 
 from clips import numbered_clips
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # lmm_helpers: test-only, not installed
 
 # Qwen2-VL-2B's published architecture (config.json of Qwen/Qwen2-VL-2B-Instruct), weights random.
 QWEN2_VL_2B = {
@@ -43,7 +46,7 @@ QWEN2_VL_2B = {
 
 def make_data(folder: Path, clips: int, seconds: float, size: str) -> str:
     from s2i_core.dimensions import LEVELS
-    from s2i_core.lmm.testing import write_instructions
+    from lmm_helpers import write_instructions
 
     paths = numbered_clips(folder / "in", clips, size, seconds)
     levels = {p.name: LEVELS[i % 5] for i, p in enumerate(paths)}
@@ -74,7 +77,7 @@ def cpu_run(args) -> None:
     import torch
     from rich.console import Console
 
-    from s2i_core.lmm.testing import compose, lmm_registry
+    from lmm_helpers import compose, lmm_registry
     from s2i_core.lmm.trainer import train
 
     with tempfile.TemporaryDirectory() as tmp:

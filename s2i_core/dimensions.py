@@ -1,4 +1,4 @@
-"""The 14 quality dimensions and the five text levels: the public data contract (DESIGN.md)."""
+"""The 14 quality dimensions and the five text levels: the public data contract (docs/design.md#contracts)."""
 
 from __future__ import annotations
 

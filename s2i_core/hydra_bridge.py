@@ -69,3 +69,18 @@ def job_output_dir(cfg: Any = None) -> str:
     if cfg is None or "output" not in cfg:
         raise ValueError("no Hydra job is running and the config has no 'output'")
     return str(cfg.output)
+
+
+def compose_config(name: str, overrides: list[str], registry: Registry):
+    """The config `s2i <name> <overrides>` runs with (Hydra's compose API, plugin groups registered from
+    `registry`). Inside a running Hydra job the app's search path and config
+    store are reused: a multirun must not be torn down by a nested initialisation."""
+    from hydra import compose, initialize_config_module
+    from hydra.core.global_hydra import GlobalHydra
+
+    if GlobalHydra.instance().is_initialized():
+        return compose(config_name=name, overrides=overrides)
+    register_resolvers()
+    register_configs(registry)
+    with initialize_config_module("s2i_conf", version_base=None):
+        return compose(config_name=name, overrides=overrides)

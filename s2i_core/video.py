@@ -19,6 +19,13 @@ import numpy as np
 from s2i_core.errors import DecoderUnavailable, VideoError
 
 
+# File names treated as videos when a folder is scanned (generate, validate, the benchmark datasets): containers
+# FFmpeg, and so torchcodec, demuxes. A file with another suffix is not tried; a listed one that fails to decode
+# is an error row, never a silent skip.
+VIDEO_SUFFIXES = frozenset({".mp4", ".mkv", ".webm", ".avi", ".mov", ".m4v", ".mpg", ".mpeg", ".ts", ".flv",
+                            ".3gp", ".y4m", ".wmv", ".m2ts", ".mts", ".ogv"})
+
+
 @dataclass(frozen=True)
 class VideoMeta:
     width: int  # as displayed: rotation metadata is already applied to width, height and frames

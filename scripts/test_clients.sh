@@ -6,19 +6,12 @@
 # cannot be installed the check is skipped with a message; once installed, a mismatch fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-log() { printf '\033[1;34m[clients]\033[0m %s\n' "$*" >&2; }
-V=.venv-lf
-PYTHON=${PYTHON:-python3}
-[ -x "$V/bin/python" ] || "$PYTHON" -m venv "$V"
-PIP="$V/bin/python -m pip -q --disable-pip-version-check"
+source scripts/side_venv.sh
+side_venv_create clients .venv-lf
 log "installing LLaMA-Factory 0.9.5 with torch 2.14.1 in $V (the first time takes several minutes)"
-if ! $PIP install torch==2.14.1 torchvision==0.29.1 llamafactory==0.9.5; then
-  log "skipped: LLaMA-Factory 0.9.5 with torch 2.14.1 cannot be installed here"
-  exit 0
-fi
-$PIP install torchcodec==0.13.0 pluggy hydra-core omegaconf rich scipy opencv-python-headless pyarrow \
+side_venv_require "LLaMA-Factory 0.9.5 with torch 2.14.1" torch==2.14.1 torchvision==0.29.1 llamafactory==0.9.5
+side_venv_install torchcodec==0.13.0 pluggy hydra-core omegaconf rich scipy opencv-python-headless pyarrow \
   pytest pytest-timeout
-$PIP install --no-deps --no-build-isolation -e .
 log "running tests/test_clients.py with $($V/bin/python -c 'import llamafactory, transformers; print("LLaMA-Factory", llamafactory.__version__, "transformers", transformers.__version__)')"
 export HF_HUB_OFFLINE=1 DISABLE_VERSION_CHECK=1 HF_DATASETS_CACHE="${TMPDIR:-/tmp}/s2i-clients-hf-cache"
 exec "$V/bin/python" -m pytest tests/test_clients.py -p no:cacheprovider "$@"

@@ -45,7 +45,7 @@ def video_factory(tmp_path):
 def two_clip_instructions(root: Path) -> str:
     """The smallest instruction data the training tests run on: two 0.5 s clips under `root / "in"` (a test
     pattern rated good, a fractal rated poor) and their stage I/II files in `root / "data"` (returned)."""
-    from s2i_core.lmm.testing import write_instructions
+    from lmm_helpers import write_instructions
 
     make_video(root / "in" / "a.mp4", size="96x72", seconds=0.5)
     make_video(root / "in" / "b.mp4", source="mandelbrot", size="96x72", seconds=0.5)
@@ -60,6 +60,13 @@ def run_s2i(*args: str, cwd: Path | None = None, check: bool = False, env: dict 
     if check and proc.returncode != 0:
         raise AssertionError(f"s2i {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
     return proc
+
+
+def kill_env(stage: int, step: int) -> dict:
+    """Environment for a process to be killed with SIGKILL right after step `step` of training stage `stage`
+    (tests/faults/sitecustomize.py); the child keeps this process's import path behind the fault folder."""
+    path = [str(REPO / "tests" / "faults"), *filter(None, [os.environ.get("PYTHONPATH")])]
+    return {"PYTHONPATH": os.pathsep.join(path), "S2I_TEST_KILL_AT": f"{stage}:{step}"}
 
 
 @pytest.fixture(scope="session")

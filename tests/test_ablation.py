@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import csv
 import json
+from pathlib import Path
 
 import pytest
 from conftest import make_video, run_s2i
 
-from s2i_core.bench.ablation import as_overrides, compose_config
+from s2i_core.bench.ablation import as_overrides
+from s2i_core.hydra_bridge import compose_config
 from s2i_core.registry import load_registry
 
 GRID = ["full", "no_cot", "no_stage1", "no_preserve", "no_pool", "data_20", "data_50"]
@@ -161,3 +163,20 @@ def test_summary_terminal_table_keeps_square_brackets(capsys):
     print_table([row], title="runs/[abl]")
     shown = capsys.readouterr().out
     assert "scorers=[exposure]" in shown and "runs/[abl]" in shown
+
+
+def test_merged_training_data_holds_every_part_with_absolute_video_paths(tmp_path):
+    from lmm_helpers import write_instructions
+
+    from s2i_core.bench.ablation import merge_data
+    from s2i_core.sig import manifest as dataset_manifest
+    from s2i_core.sig.io import read_jsonl
+
+    parts = [Path(write_instructions(str(tmp_path / name), str(tmp_path / f"{name}_in"), {"a.mp4": level}))
+             for name, level in (("pool", "good"), ("labeled", "poor"))]
+    merged = merge_data(parts, tmp_path / "data")
+    rows = read_jsonl(merged / "instructions/stage1.jsonl")
+    assert len(rows) == 2 * len(read_jsonl(parts[0] / "instructions/stage1.jsonl"))
+    assert {r["video"] for r in rows} == {str(tmp_path / "pool_in/a.mp4"), str(tmp_path / "labeled_in/a.mp4")}
+    assert all(r["videos"] == [r["video"]] for r in rows)
+    dataset_manifest.verify(merged, ["instructions/stage1.jsonl", "instructions/stage2.jsonl"])

@@ -116,8 +116,8 @@ def test_build_then_judge_the_references_themselves(tmp_path):
 def test_tuned_lmm_as_scorer_source_and_as_answerer(blur_ladder, tmp_path):
     """A tiny model trained by `s2i train` scores the ladder (level tokens) and answers S2I-Bench questions.
     The bench steps run in this process (the composed config `s2i bench` would run) to load torch once."""
-    from s2i_core.bench.ablation import compose_config
-    from s2i_core.lmm.testing import tiny_overrides, write_instructions
+    from s2i_core.hydra_bridge import compose_config
+    from lmm_helpers import tiny_overrides, write_instructions
     from s2i_core.pipelines import bench
     from s2i_core.registry import load_registry
 

@@ -43,7 +43,7 @@ def checkpoint(tmp_path_factory):
     """A tiny Qwen2-VL saved as a hub checkpoint would be: config, weights, tokenizer, processor, chat template."""
     from transformers import Qwen2VLImageProcessor, Qwen2VLProcessor, Qwen2VLVideoProcessor
 
-    from s2i_core.lmm.testing import lmm_registry
+    from lmm_helpers import lmm_registry
 
     adapter = lmm_registry().build("lmm_adapter", {"impl": "qwen2_vl", "tiny": True, "frames": FRAMES})
     model, tokenizer = adapter.load("cpu")
@@ -77,7 +77,7 @@ def test_llama_factory_builds_the_tokens_our_trainer_builds(run, checkpoint, tmp
 
     from s2i_core.lmm import data as D
     from s2i_core.lmm.preprocess import sample_frames
-    from s2i_core.lmm.testing import lmm_registry
+    from lmm_helpers import lmm_registry
 
     adapter = lmm_registry().build("lmm_adapter", {"impl": "qwen2_vl", "model": str(checkpoint), "frames": FRAMES})
     _, tokenizer = adapter.load("cpu")

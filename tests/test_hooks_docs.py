@@ -67,7 +67,7 @@ def test_the_new_family_on_the_page_meets_the_contract_trains_and_scores(tmp_pat
 
     from s2i_core.lmm.checklist import check_adapter
     from s2i_core.lmm.inference import load_scorer
-    from s2i_core.lmm.testing import compose, tiny_overrides
+    from lmm_helpers import compose, tiny_overrides
     from s2i_core.lmm.trainer import train
 
     module = new_family_module(monkeypatch)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from chat_server import ChatServer
 from conftest import run_s2i
 from s2i_plugins.judges.levels import LevelsJudge
 from s2i_plugins.judges.llm import LlmJudge, LlmJudgeConfig, parse_verdict
@@ -81,56 +81,27 @@ def test_rouge_l():
     assert rouge_l("", "x") == 0.0
 
 
-class JudgeServer:
-    """A real HTTP server speaking the OpenAI chat-completions protocol; scores derive from the request."""
+def judge_server(fail_first: int = 0, status: int = 500, reply: str | None = None) -> ChatServer:
+    """A chat server that answers the first `fail_first` requests with HTTP `status`, then with `reply`, or a
+    verdict derived from the request: correctness 5 when the model answer says fair (else 1), detail 2 + seed % 2."""
+    count = itertools.count(1)
 
-    def __init__(self, fail_first: int = 0, status: int = 500, reply: str | None = None):
-        self.requests: list[dict] = []
-        self.headers: list[dict] = []
-        self.fail_first, self.status, self.reply = fail_first, status, reply
-        server = self
+    def respond(exchange) -> None:
+        if exchange.path != "/v1/chat/completions":
+            return exchange.json({"error": "not found"}, status=404)
+        if next(count) <= fail_first:
+            return exchange.json({"error": "busy"}, status=status)
+        correct = 5 if "fair" in exchange.prompt.split("Model answer:")[1] else 1
+        exchange.chat(reply or "Verdict: " + json.dumps(
+            {"correctness": correct, "context": 4, "detail": 2 + exchange.body["seed"] % 2, "temporal": 5}))
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                server.requests.append(body)
-                server.headers.append(dict(self.headers))
-                if self.path != "/v1/chat/completions":
-                    return self._send(404, {"error": "not found"})
-                if len(server.requests) <= server.fail_first:
-                    return self._send(server.status, {"error": "busy"})
-                prompt = body["messages"][-1]["content"]
-                answer = prompt.split("Model answer:")[1]
-                correct = 5 if "fair" in answer else 1
-                content = server.reply or ("Verdict: " + json.dumps(
-                    {"correctness": correct, "context": 4, "detail": 2 + body["seed"] % 2, "temporal": 5}))
-                self._send(200, {"choices": [{"message": {"role": "assistant", "content": content}}]})
-
-            def _send(self, code, obj):
-                data = json.dumps(obj).encode()
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+    return ChatServer(respond)
 
 
 @pytest.fixture
 def server():
-    srv = JudgeServer()
-    yield srv
-    srv.close()
+    with judge_server() as srv:
+        yield srv
 
 
 def test_llm_judge_sends_prompt_model_and_seed(server, monkeypatch):
@@ -138,25 +109,25 @@ def test_llm_judge_sends_prompt_model_and_seed(server, monkeypatch):
     judge = LlmJudge(LlmJudgeConfig(base_url=server.url, model="judge-7b", api_key_env="S2I_TEST_KEY"))
     scores = judge.judge(ITEM, "Overall it is fair.", seed=7)
     assert scores == {"correctness": 5.0, "context": 4.0, "detail": 3.0, "temporal": 5.0}
-    body = server.requests[0]
+    body = server.requests[0].body
     assert body["model"] == "judge-7b" and body["seed"] == 7 and body["temperature"] == 0.0
     user = body["messages"][-1]["content"]
     assert ITEM["question"] in user and REFERENCE in user and "Overall it is fair." in user
-    assert server.headers[0]["Authorization"] == "Bearer sekrit"
+    assert server.requests[0].headers["Authorization"] == "Bearer sekrit"
     described = judge.describe()
     assert described["model"] == "judge-7b" and "correctness" in described["prompt"]
     assert judge.judge(ITEM, "It is excellent.")["correctness"] == 1.0
 
 
 def test_llm_judge_retries_server_errors_but_not_client_errors():
-    srv = JudgeServer(fail_first=2, status=503)
+    srv = judge_server(fail_first=2, status=503)
     try:
         judge = LlmJudge(LlmJudgeConfig(base_url=srv.url, model="m", retries=2, backoff_s=0.01))
         assert judge.judge(ITEM, "fair")["context"] == 4.0
         assert len(srv.requests) == 3
     finally:
         srv.close()
-    srv = JudgeServer(fail_first=5, status=400)
+    srv = judge_server(fail_first=5, status=400)
     try:
         with pytest.raises(LlmError, match="HTTP 400") as failure:
             LlmJudge(LlmJudgeConfig(base_url=srv.url, model="m", retries=3, backoff_s=0.01)).judge(ITEM, "fair")
@@ -178,7 +149,7 @@ def test_llm_judge_rejects_malformed_verdicts_and_missing_model():
         parse_verdict('{"correctness": true, "context": 1, "detail": 1, "temporal": 1}')
     with pytest.raises(JudgeError, match="judge.model"):
         LlmJudge(LlmJudgeConfig())
-    srv = JudgeServer(reply="I think it is fine")
+    srv = judge_server(reply="I think it is fine")
     try:
         with pytest.raises(JudgeError, match="not a JSON object"):
             LlmJudge(LlmJudgeConfig(base_url=srv.url, model="m")).judge(ITEM, "fair")
@@ -198,7 +169,7 @@ def test_repeated_judging_reports_mean_and_spread(server, tmp_path):
     assert summary["axes"]["detail"]["std"] == pytest.approx(0.5)
     assert summary["judge"]["model"] == "m"
     assert len((tmp_path / "judgements.jsonl").read_text().splitlines()) == 8
-    assert sorted(r["seed"] for r in server.requests) == [0, 0, 1, 1, 2, 2, 3, 3]
+    assert sorted(r.body["seed"] for r in server.requests) == [0, 0, 1, 1, 2, 2, 3, 3]
 
 
 def test_bench_justification_command_with_llm_judge(server, tmp_path):
@@ -217,8 +188,6 @@ def test_bench_justification_command_with_llm_judge(server, tmp_path):
 
 
 def test_llm_judge_never_sends_the_key_to_another_server(monkeypatch):
-    from chat_server import ChatServer
-
     monkeypatch.setenv("S2I_TEST_KEY", "sekrit")
     with ChatServer(lambda ex: ex.chat('{"correctness": 5, "context": 5, "detail": 5, "temporal": 5}')) as other:
         with ChatServer(lambda ex: ex.redirect(other.url + "/chat/completions", status=302)) as first:

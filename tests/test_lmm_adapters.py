@@ -9,10 +9,11 @@ import importlib.util
 import numpy as np
 import pytest
 import torch
+from lmm_helpers import lmm_registry
 
 from s2i_core.lmm.checklist import AdapterCheckFailed, check_adapter
 from s2i_core.lmm.preprocess import Frames, normalize, resize, sample_frames
-from s2i_core.lmm.testing import lmm_registry
+from lmm_helpers import lmm_registry
 from s2i_plugins.lmms.llava import LlavaOneVisionAdapter
 from s2i_plugins.lmms.qwen import Qwen2VLAdapter
 
@@ -180,7 +181,7 @@ def test_frames_are_sampled_evenly(clip_path):
 
 @pytest.mark.parametrize("name", ADAPTERS)
 def test_train_config_composes_for_every_adapter(name):
-    from s2i_core.lmm.testing import compose, tiny_overrides
+    from lmm_helpers import compose, tiny_overrides
 
     cfg = compose("train", tiny_overrides(name) + ["data=/nowhere", "stage2.lora_r=8", "stage1.enabled=false"])
     assert cfg.lmm.impl == name and cfg.lmm.tiny and cfg.stage2.lora_r == 8 and not cfg.stage1.enabled

@@ -9,10 +9,10 @@ import json
 import numpy as np
 import pytest
 from conftest import make_video, two_clip_instructions
+from lmm_helpers import compose, lmm_registry, tiny_overrides
 
 from s2i_core.lmm import data as D
 from s2i_core.lmm.preprocess import sample_frames
-from s2i_core.lmm.testing import compose, lmm_registry, tiny_overrides
 
 
 @pytest.fixture(scope="module")

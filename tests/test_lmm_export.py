@@ -13,8 +13,8 @@ import warnings
 import pytest
 import torch
 from conftest import make_video, run_s2i
+from lmm_helpers import lmm_registry, tiny_overrides, write_instructions
 
-from s2i_core.lmm.testing import lmm_registry, tiny_overrides, write_instructions
 
 HAVE_TORCHVISION = importlib.util.find_spec("torchvision") is not None
 LEVELS = ("bad", "poor", "fair", "good", "excellent")

@@ -132,3 +132,21 @@ def test_readme_main_job_runs_on_builtin_samples(tmp_path):
                  "instructions/stage1.jsonl", "instructions/stage2.jsonl"):
         assert (out / name).is_file(), name
     assert len((out / "records.jsonl").read_text().splitlines()) == 10
+
+
+def test_every_document_the_code_cites_exists_with_its_section():
+    """Comments and messages that send a reader to docs/<page>.md#<section> must not point at nothing."""
+    def slug(heading: str) -> str:  # GitHub's anchors: lower case, punctuation dropped, spaces to hyphens
+        return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+    cited = set()
+    for folder in ("s2i_core", "plugins", "conf"):
+        for path in (REPO / folder).rglob("*"):
+            if path.suffix in (".py", ".yaml"):
+                cited |= set(re.findall(r"\b(docs/[\w-]+\.md)(?:#([\w-]+))?", path.read_text()))
+    assert ("docs/design.md", "contracts") in cited
+    for page, section in sorted(cited):
+        assert (REPO / page).is_file(), f"{page} is cited in the code but does not exist"
+        if section:
+            headings = re.findall(r"^#+ (.+)$", (REPO / page).read_text(), flags=re.M)
+            assert section in {slug(h) for h in headings}, f"{page} has no section #{section}"

@@ -5,16 +5,16 @@ from __future__ import annotations
 import itertools
 import json
 import random
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from chat_server import ChatServer
 from s2i_plugins.templates import phrases
 
 from s2i_core.dimensions import BY_NAME, DIMENSIONS, LEVELS
 from s2i_core.registry import load_registry
 from s2i_core.sig import select
-from s2i_core.sig.io import Journal
+from s2i_core.errors import ConfigError
+from s2i_core.sig.io import Journal, read_jsonl
 from s2i_core.sig.aggregation import Aggregation
 from s2i_core.sig.records import validate_record
 from s2i_core.sig.rewrite import level_words, rewrite_all
@@ -135,44 +135,26 @@ def test_qa_answers_agree_with_the_record_and_yes_no_is_balanced(registry):
     assert yes == no == 50
 
 
-class _ChatHandler(BaseHTTPRequestHandler):
-    """An OpenAI-compatible /v1/chat/completions that rephrases, and changes one rating where asked to."""
-
-    calls = 0
-
-    def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        assert self.path == "/v1/chat/completions" and body["messages"][0]["role"] == "user"
-        text = body["messages"][0]["content"].split("\n\n", 1)[1]
-        type(self).calls += 1
-        reply = text.replace("The overall quality", "The quality of the footage overall")
-        if "CHANGE" in text:
-            reply = reply.replace("good", "excellent", 1)
-        data = json.dumps({"choices": [{"message": {"role": "assistant", "content": reply}}]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+def _rephrase(exchange) -> None:
+    """Rephrases the text after the instruction, and changes one rating where the text asks for it."""
+    body = exchange.body
+    assert exchange.path == "/v1/chat/completions" and body["messages"][0]["role"] == "user"
+    text = body["messages"][0]["content"].split("\n\n", 1)[1]
+    reply = text.replace("The overall quality", "The quality of the footage overall")
+    exchange.chat(reply.replace("good", "excellent", 1) if "CHANGE" in text else reply)
 
 
 @pytest.fixture
 def chat_server():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _ChatHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/v1"
-    server.shutdown()
+    with ChatServer(_rephrase) as server:
+        yield server
 
 
 def test_llm_rewriter_rejects_rewrites_that_change_a_level(registry, chat_server, tmp_path):
     levels = {"noise": "poor", "overall": "good"}
     items = [(f"v{i}.mp4", f"The overall quality is good. Noise: poor.{' CHANGE' if i % 3 == 0 else ''}",
               f"0:v{i}", levels) for i in range(9)]
-    node = {"impl": "llm", "endpoint": chat_server, "concurrency": 3}
+    node = {"impl": "llm", "endpoint": chat_server.url, "concurrency": 3}
     rewriter = registry.build("rewriter", node)
     texts, stats = rewrite_all(rewriter, items, tmp_path / "rewrites.jsonl", node)
     assert stats["rejected"] == 3 and stats["accepted"] == 6
@@ -182,13 +164,13 @@ def test_llm_rewriter_rejects_rewrites_that_change_a_level(registry, chat_server
         assert texts[video] == expected
     # replies are journaled: a rerun asks the server nothing and gives the same texts, also with other transport
     # options (how replies are fetched is not what was asked)
-    calls = _ChatHandler.calls
+    calls = len(chat_server.requests)
     again, _ = rewrite_all(registry.build("rewriter", node), items, tmp_path / "rewrites.jsonl", node)
-    assert again == texts and _ChatHandler.calls == calls
+    assert again == texts and len(chat_server.requests) == calls
     fetched_otherwise = {**node, "concurrency": 1, "retries": 0, "timeout_s": 5}
     again, _ = rewrite_all(registry.build("rewriter", fetched_otherwise), items, tmp_path / "rewrites.jsonl",
                            fetched_otherwise)
-    assert again == texts and _ChatHandler.calls == calls
+    assert again == texts and len(chat_server.requests) == calls
     # the ablation without the rating-preserving check keeps the changed ratings
     unchecked = {**node, "preserve_check": False}
     texts_off, stats_off = rewrite_all(registry.build("rewriter", unchecked), items, tmp_path / "off.jsonl",
@@ -218,6 +200,18 @@ def test_journal_drops_a_torn_last_line_and_duplicates(tmp_path):
     with Journal(path) as j:
         j.append({"video": "c", "n": 4})
     assert Journal(path).read()["c"]["n"] == 4
+
+
+def test_read_jsonl_names_the_file_and_line_it_cannot_read(tmp_path):
+    path = tmp_path / "answers.jsonl"
+    path.write_text('{"id": 1, "note": "a line separator \u2028 inside a string"}\n\n{"id": 2}\n{"id": 3\n',
+                    encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"answers file '.*answers.jsonl' line 4 is not JSON"):
+        read_jsonl(path, "answers file")
+    path.write_text(path.read_text(encoding="utf-8").replace('{"id": 3\n', ""), encoding="utf-8")
+    assert [r["id"] for r in read_jsonl(path)] == [1, 2]
+    with pytest.raises(ConfigError, match="records file '.*nowhere.jsonl' does not exist"):
+        read_jsonl(tmp_path / "nowhere.jsonl", "records file")
 
 
 def test_balanced_pick_spreads_over_the_proxy_range():

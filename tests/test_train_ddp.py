@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 from conftest import two_clip_instructions
+from lmm_helpers import compose, lmm_registry, tiny_overrides
 
-from s2i_core.lmm.testing import compose, lmm_registry, tiny_overrides
 
 ADAPTERS = ["qwen2_vl", "qwen2_5_vl", "qwen3_vl", "llava_onevision", "llava_next_video", "internvl"]
 

@@ -10,8 +10,7 @@ import shutil
 
 import pytest
 from conftest import two_clip_instructions
-
-from s2i_core.lmm.testing import compose, lmm_registry, tiny_overrides
+from lmm_helpers import compose, lmm_registry, tiny_overrides
 
 
 @pytest.mark.slow

@@ -8,9 +8,9 @@ import os
 
 import pytest
 import torch
-from conftest import make_video, run_s2i
+from conftest import kill_env, make_video, run_s2i
+from lmm_helpers import compose, lmm_registry, record_files, tiny_overrides, write_instructions
 
-from s2i_core.lmm.testing import compose, lmm_registry, record_files, tiny_overrides, write_instructions
 
 FAST = ["stage1.lr=5e-3", "stage2.lr=5e-3", "batch_size=2"]
 
@@ -152,7 +152,7 @@ def test_killed_run_resumes_to_the_same_steps_and_data_order(tmp_path, data_dir)
     run_s2i("train", *args, f"output={reference}", check=True)
 
     resumed = tmp_path / "resumed"
-    killed = run_s2i("train", *args, f"output={resumed}", "debug.kill_at_step=5", "debug.kill_stage=2")
+    killed = run_s2i("train", *args, f"output={resumed}", env=kill_env(stage=2, step=5))
     assert killed.returncode == -9, f"expected a SIGKILL, got {killed.returncode}: {killed.stderr[-2000:]}"
     assert not (resumed / "summary.json").exists()
     run_s2i("train", *args, f"output={resumed}", check=True)
@@ -199,9 +199,10 @@ def test_scoring_reads_the_level_where_training_put_it(tmp_path):
 
 def test_level_token_prompt_is_the_one_generate_trains_on():
     """Scoring reads the level word where stage I put it; a drift between the two would silently misalign it."""
+    from s2i_core import prompts
     from s2i_core.lmm.inference import SCORE_ANSWER_PREFIX, SCORE_QUESTION
     from s2i_plugins.templates.writers import stage1_answer, stage1_question
 
-    assert SCORE_QUESTION == stage1_question("overall")
+    assert SCORE_QUESTION == stage1_question("overall") == prompts.SCORE_QUESTION
     for level in ("bad", "poor", "fair", "good", "excellent"):
-        assert stage1_answer("overall", level) == f"{SCORE_ANSWER_PREFIX} {level}."
+        assert stage1_answer("overall", level) == f"{SCORE_ANSWER_PREFIX} {level}." == prompts.score_answer(level)

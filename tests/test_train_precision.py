@@ -9,9 +9,8 @@ import json
 import pytest
 import torch
 from conftest import run_s2i, two_clip_instructions
+from lmm_helpers import compose, lmm_registry, tiny_overrides
 from safetensors.torch import load_file
-
-from s2i_core.lmm.testing import compose, lmm_registry, tiny_overrides
 
 
 @pytest.fixture(scope="module")

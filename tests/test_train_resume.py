@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import run_s2i, two_clip_instructions
+from conftest import kill_env, run_s2i, two_clip_instructions
+from lmm_helpers import compose, lmm_registry, record_files, tiny_overrides
 
 from s2i_core.errors import ConfigError
-from s2i_core.lmm.testing import compose, lmm_registry, record_files, tiny_overrides
 
 STEPS = ["stage1.max_steps=2", "stage2.max_steps=2", "stage1.lr=5e-3", "stage2.lr=5e-3", "stage2.lora_r=4"]
 
@@ -71,7 +71,7 @@ def test_torn_last_log_line_and_killed_checkpoint_resume(tmp_path, data_dir):
     the rerun resumes from the checkpoint (state read with weights_only=True) and logs steps 1..2 once."""
     args = [*tiny_overrides("qwen2_vl"), *STEPS, f"data={data_dir}", f"output={tmp_path / 'run'}",
             "save_every=1", "stage2.enabled=false"]  # fmt: skip
-    killed = run_s2i("train", *args, "debug.kill_at_step=1", "debug.kill_stage=1")
+    killed = run_s2i("train", *args, env=kill_env(stage=1, step=1))
     assert killed.returncode == -9, killed.stderr[-2000:]
     log = tmp_path / "run" / "stage1" / "metrics.jsonl"
     with open(log, "a", encoding="utf-8") as fh:

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import run_s2i, two_clip_instructions
+from conftest import kill_env, run_s2i, two_clip_instructions
+from lmm_helpers import compose, lmm_registry, tiny_overrides
 from safetensors.torch import load_file
 
-from s2i_core.lmm.testing import compose, lmm_registry, tiny_overrides
 
 SAVED = ("stage1/trained.safetensors", "stage2/trained.safetensors", "model/model.safetensors")
 SHIPPED_THRESHOLD = 100_000  # conf/ds/zero3.json's stage3_param_persistence_threshold
@@ -65,7 +65,7 @@ def test_zero_run_killed_and_resumed_saves_the_model_a_plain_run_does(plain_run,
     out = root / zero
     args = ["train", *_overrides(data), f"output={out}", f"deepspeed={config}"]
     env = {"OMP_NUM_THREADS": "1"}
-    killed = run_s2i(*args, "debug.kill_at_step=2", "debug.kill_stage=2", env=env)
+    killed = run_s2i(*args, env={**env, **kill_env(stage=2, step=2)})
     assert killed.returncode == -9, killed.stderr[-2000:]
     assert not (out / "model").exists()
     resumed = run_s2i(*args, env=env)
@@ -83,10 +83,10 @@ def test_zero_run_killed_and_resumed_saves_the_model_a_plain_run_does(plain_run,
             torch.testing.assert_close(got[key], tensor, rtol=2**-8, atol=bf16_step, msg=f"{name}:{key}")
 
 
-def _torchrun(port: int, *args: str) -> subprocess.CompletedProcess:
+def _torchrun(port: int, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     torchrun = str(Path(sys.executable).with_name("torchrun"))
     command = [torchrun, "--nproc_per_node", "2", "--master_port", str(port), "-m", "s2i_core.cli", "train", *args]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "OMP_NUM_THREADS": "1", **(env or {})}
     return subprocess.run(command, check=False, capture_output=True, text=True, timeout=300, env=env)
 
 
@@ -100,7 +100,7 @@ def test_zero3_on_two_ranks_killed_and_resumed_saves_what_ddp_saves(plain_run):
     ddp = _torchrun(port, *args, f"output={root / 'ddp'}")
     assert ddp.returncode == 0, ddp.stderr[-3000:]
     zero3 = [*args, f"output={root / 'zero3_ranks'}", f"deepspeed={_zero3_everything_partitioned(root)}"]
-    killed = _torchrun(port + 1, *zero3, "debug.kill_at_step=2", "debug.kill_stage=2")
+    killed = _torchrun(port + 1, *zero3, env=kill_env(stage=2, step=2))
     assert killed.returncode != 0 and not (root / "zero3_ranks" / "model").exists()
     resumed = _torchrun(port + 2, *zero3)
     assert resumed.returncode == 0, resumed.stderr[-3000:]

@@ -100,3 +100,15 @@ def test_cli_prints_table_and_writes_plot(tmp_path):
     assert [c["dimension"] for c in summary["checks"]] == ["noise", "contrast", "flicker"]
     assert summary["crosstalk"]["noise"]["noise"] > 0.2
     assert (tmp_path / "out" / "validation.png").stat().st_size > 10_000
+
+
+def test_validate_and_generate_take_the_same_video_files(tmp_path):
+    from s2i_core.pipelines.validate import folder_clips
+    from s2i_core.sig.select import find_videos
+
+    for name in ("a.mp4", "b.flv", "c.MTS", "d.3gp", "notes.txt", "cover.jpg"):
+        (tmp_path / name).write_bytes(b"\0")
+    found, skipped = find_videos(tmp_path)
+    assert [p.name for p in folder_clips(str(tmp_path))] == [p.name for p in found] == [
+        "a.mp4", "b.flv", "c.MTS", "d.3gp"]
+    assert not skipped

@@ -23,6 +23,7 @@ from pathlib import Path
 from s2i_plugins.templates.phrases import name_of
 
 from s2i_core.dimensions import BY_NAME, DIMENSIONS, GROUPS
+from s2i_core.prompts import SCORE_QUESTION, score_answer
 from s2i_core.sig.io import atomic_write_bytes, atomic_write_jsonl, atomic_write_text
 from s2i_core.specs import NoConfig, WriterSpec
 
@@ -37,14 +38,15 @@ ASK_JUSTIFY = (
 
 def stage1_question(key: str) -> str:
     if key == "overall":
-        return "How is the overall quality of this video?"
+        return SCORE_QUESTION
     return f"How is the {name_of(key)} of this video ({BY_NAME[key].definition})?"
 
 
 def stage1_answer(key: str, level: str) -> str:
     """Ends on the level word: a Q-Align style scorer reads the level-token probabilities at that position."""
-    subject = "overall quality" if key == "overall" else name_of(key)
-    return f"The {subject} of this video is {level}."
+    if key == "overall":
+        return score_answer(level)
+    return f"The {name_of(key)} of this video is {level}."
 
 
 @dataclass(frozen=True)

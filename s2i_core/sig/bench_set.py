@@ -8,14 +8,6 @@ that turns a generation output into that set.
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from s2i_core.sig.io import read_jsonl
-
-
-def load_records(output_dir: str | Path) -> list[dict]:
-    return read_jsonl(Path(output_dir) / "records.jsonl")
-
 
 def build_s2i_bench(records: list[dict], n: int = 400, seed: int = 0) -> list[dict]:
     from s2i_core.bench.s2ibench import build

@@ -58,9 +58,23 @@ def atomic_write_jsonl(path: str | os.PathLike, rows: Iterable[dict]) -> int:
     return len(lines)
 
 
-def read_jsonl(path: str | os.PathLike) -> list[dict]:
+def read_jsonl(path: str | os.PathLike, what: str = "file") -> list[dict]:
+    """Every object of a JSON-lines file (blank lines skipped). A missing file or a line that is not JSON is a
+    ConfigError naming `what`, the path and the line, so a user's input file fails with one clear line."""
+    from s2i_core.errors import ConfigError
+
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{what} {str(path)!r} does not exist")
+    rows = []
     with open(path, encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+        for number, line in enumerate(fh, 1):
+            if line.strip():
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError as exc:
+                    raise ConfigError(f"{what} {str(path)!r} line {number} is not JSON: {exc}") from None
+    return rows
 
 
 class Journal:

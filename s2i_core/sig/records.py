@@ -1,4 +1,7 @@
-"""Records: the contract each record must meet (DESIGN.md). Aggregation lives in s2i_core.sig.aggregation."""
+"""Records: the contract each record must meet (docs/design.md#contracts).
+
+Aggregation lives in s2i_core.sig.aggregation.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ META_KEYS = ("width", "height", "fps", "frames", "duration_s")
 
 
 def validate_record(record: dict) -> list[str]:
-    """Problems with one record against the DESIGN.md contract (empty list: valid)."""
+    """Problems with one record against the records.jsonl contract, docs/design.md#contracts (empty: valid)."""
     problems = [f"missing key {k!r}" for k in RECORD_KEYS if k not in record]
     if problems:
         return problems

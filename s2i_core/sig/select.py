@@ -15,9 +15,7 @@ import os
 from pathlib import Path
 
 from s2i_core.errors import ConfigError
-
-VIDEO_SUFFIXES = {".mp4", ".mkv", ".webm", ".avi", ".mov", ".m4v", ".mpg", ".mpeg", ".ts", ".flv", ".3gp",
-                  ".y4m", ".wmv", ".m2ts", ".mts", ".ogv"}
+from s2i_core.video import VIDEO_SUFFIXES
 
 
 def find_videos(root: Path, suffixes=VIDEO_SUFFIXES) -> tuple[list[Path], list[dict]]:

@@ -1,13 +1,13 @@
-"""Helpers shared by the LMM tests and benches: instruction files in the `s2i generate` format, and composed
-`train` configs for tiny models (no hub, no weights)."""
+"""Helpers shared by the LMM tests and benches (test-only: not part of the installed package): instruction
+files in the `s2i generate` format, and composed `train` configs for tiny models (no hub, no weights)."""
 
 from __future__ import annotations
 
 import json
 import os
 
-from s2i_core.dimensions import DIMENSIONS, LEVELS
-from s2i_core.lmm.inference import SCORE_ANSWER_PREFIX, SCORE_QUESTION
+from s2i_core.dimensions import DIMENSIONS
+from s2i_core.prompts import SCORE_QUESTION, score_answer
 
 
 def write_instructions(folder: str, input_dir: str, videos: dict[str, str], *, dimensions: int = 4) -> str:
@@ -36,7 +36,7 @@ def write_instructions(folder: str, input_dir: str, videos: dict[str, str], *, d
                 "video": video,
                 "conversations": [
                     {"from": "human", "value": f"<video>\n{SCORE_QUESTION}"},
-                    {"from": "gpt", "value": f"{SCORE_ANSWER_PREFIX} {level}."},
+                    {"from": "gpt", "value": score_answer(level)},
                 ],
             }
         )
@@ -113,18 +113,7 @@ def lmm_registry():
 
 
 def compose(command: str, overrides: list[str], registry=None):
-    """The config `s2i <command> <overrides>` would run with (Hydra compose API, plugin groups registered)."""
-    from hydra import compose as hydra_compose
-    from hydra import initialize_config_module
-    from hydra.core.global_hydra import GlobalHydra
+    """The config `s2i <command> <overrides>` would run with, plugin groups from the built-in LMM adapters."""
+    from s2i_core.hydra_bridge import compose_config
 
-    from s2i_core.hydra_bridge import register_configs, register_resolvers
-
-    register_resolvers()
-    register_configs(registry or lmm_registry())
-    GlobalHydra.instance().clear()
-    with initialize_config_module("s2i_conf", version_base=None):
-        return hydra_compose(command, overrides=overrides)
-
-
-__all__ = ["LEVELS", "SCORE_QUESTION", "compose", "record_files", "tiny_overrides", "write_instructions"]
+    return compose_config(command, overrides, registry or lmm_registry())
