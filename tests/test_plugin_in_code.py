@@ -12,7 +12,7 @@ import textwrap
 import pytest
 from conftest import make_video
 
-from s2i_core.bench.ablation import compose_config
+from s2i_core.hydra_bridge import compose_config
 from s2i_core.errors import ConfigError
 from s2i_core.registry import load_registry
 from s2i_core.sig.io import read_jsonl
