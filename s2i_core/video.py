@@ -72,6 +72,14 @@ class Clip:
     times: np.ndarray  # seconds, one per frame
     runs: list[np.ndarray] = field(default_factory=list)  # each [K, h, w, 3] consecutive frames
     run_times: list[np.ndarray] = field(default_factory=list)
+    # measurements shared by several scorers (band energies, frame differences ...), see `shared`
+    _shared: dict = field(default_factory=dict, repr=False)
+
+    def shared(self, key: str, compute):
+        """`compute()` once per clip: a measurement several scorers read (scorer plugins use their own keys)."""
+        if key not in self._shared:
+            self._shared[key] = compute()
+        return self._shared[key]
 
     # Views shared by several scorers, computed once per clip on first use.
     @cached_property
@@ -198,14 +206,16 @@ def meta_of(decoder, path: str) -> VideoMeta:
                      float(m.bit_rate or 0.0))
 
 
-def resize_batch(batch: np.ndarray, max_side: int) -> np.ndarray:
+def resize_batch(batch: np.ndarray, max_side: int, min_side: int = 2) -> np.ndarray:
+    """[N, H, W(, C)] frames area-resized so the longer side is at most `max_side` (each side at least
+    `min_side`); returned as is when already small enough."""
     h, w = batch.shape[1:3]
     scale = max_side / max(h, w)
     if scale >= 1:
         return batch
     import cv2
 
-    size = (max(2, round(w * scale)), max(2, round(h * scale)))
+    size = (max(min_side, round(w * scale)), max(min_side, round(h * scale)))
     return np.stack([cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in batch])
 
 

@@ -92,8 +92,7 @@ def picture_box(clip, dark: float = 24.0, most: float = 0.35) -> tuple[float, fl
     pixels) in every sampled frame, at most `most` of the frame per side. Bars frame the picture; they are
     not shadows (exposure, contrast), a vignette (lighting) or weight at the edge (composition).
     """
-    cache = clip.__dict__.setdefault("_s2i_cache", {})
-    if "picture_box" not in cache:
+    def compute() -> tuple[float, float, float, float]:
         brightest = np.max(clip.gray, axis=0)  # a bar is black in every frame; the picture moves
         h, w = brightest.shape
         dark_rows = np.mean(brightest <= dark, axis=1) >= 0.98
@@ -105,8 +104,9 @@ def picture_box(clip, dark: float = 24.0, most: float = 0.35) -> tuple[float, fl
 
         top, bottom = run(dark_rows), run(dark_rows[::-1])
         left, right = run(dark_cols), run(dark_cols[::-1])
-        cache["picture_box"] = (top / h, 1.0 - bottom / h, left / w, 1.0 - right / w)
-    return cache["picture_box"]
+        return (top / h, 1.0 - bottom / h, left / w, 1.0 - right / w)
+
+    return clip.shared(f"picture_box:{dark}:{most}", compute)
 
 
 def in_picture(frames: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
@@ -121,14 +121,14 @@ def luma_cdfs(clip) -> np.ndarray:
     """[N, 256] cumulative share of pixels at or below each luma level, one row per spatial frame at native
     resolution (a 256-bin histogram: cheap even on 1080p) inside the picture box (bars are not shadows),
     computed once per clip for every tone scorer."""
-    cache = clip.__dict__.setdefault("_s2i_cache", {})
-    if "luma_cdfs" not in cache:
+    def compute() -> np.ndarray:
         rows = []
         for gray in in_picture(clip.gray, picture_box(clip)):
             hist = np.bincount(np.clip(gray, 0, 255).astype(np.uint8).ravel(), minlength=256)
             rows.append(np.cumsum(hist) / max(1, hist.sum()))
-        cache["luma_cdfs"] = np.array(rows).reshape(-1, 256)
-    return cache["luma_cdfs"]
+        return np.array(rows).reshape(-1, 256)
+
+    return clip.shared("luma_cdfs", compute)
 
 
 def tonal_ends(cdf: np.ndarray, tail: float) -> tuple[float, float]:

@@ -13,10 +13,7 @@ from s2i_core.specs import ScorerSpec
 
 def _band_blocks(clip) -> np.ndarray:
     """[blocks, 3] octave energies of every 32 px tile of every native-resolution patch, computed once."""
-    cache = clip.__dict__.setdefault("_s2i_cache", {})
-    if "bands" not in cache:
-        cache["bands"] = np.concatenate([band_energies(p) for p in patches(clip.gray)])
-    return cache["bands"]
+    return clip.shared("band_energies", lambda: np.concatenate([band_energies(p) for p in patches(clip.gray)]))
 
 
 @dataclass

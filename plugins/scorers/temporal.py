@@ -9,29 +9,17 @@ from s2i_plugins.scorers.common import MappedScorer
 
 from s2i_core.options import between
 from s2i_core.specs import ScorerSpec
+from s2i_core.video import resize_batch
 
 MOTION_FLOOR = 0.6  # mean |frame difference| (grey levels) below which a run is treated as still
 DUP_LEVEL = 1.0  # a repeated frame differs from the last by encoder noise only (grey levels)
 CUT_LEVEL = 25.0  # mean |frame difference| above which a transition is a scene cut
 
 
-def _shrink(run: np.ndarray, max_side: int) -> np.ndarray:
-    import cv2
-
-    h, w = run.shape[1:3]
-    scale = max_side / max(h, w)
-    if scale >= 1:
-        return run
-    size = (max(8, round(w * scale)), max(8, round(h * scale)))
-    return np.stack([cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in run])
-
-
 def frame_differences(clip) -> list[np.ndarray]:
     """Mean |I_t - I_t-1| per transition of each run (grey levels), computed once per clip."""
-    cache = clip.__dict__.setdefault("_s2i_cache", {})
-    if "diffs" not in cache:
-        cache["diffs"] = [np.abs(np.diff(_shrink(g, 160), axis=0)).mean(axis=(1, 2)) for g in clip.run_gray]
-    return cache["diffs"]
+    return clip.shared("frame_differences", lambda: [
+        np.abs(np.diff(resize_batch(g, 160, min_side=8), axis=0)).mean(axis=(1, 2)) for g in clip.run_gray])
 
 
 def scene_cuts(diffs: np.ndarray) -> np.ndarray:
@@ -171,7 +159,7 @@ def _camera_steps(run: np.ndarray, dup: np.ndarray) -> np.ndarray:
     A change after repeated frames spans several frame times and is divided by them, so stutter does not
     read as shake.
     """
-    frames = _shrink(run, 240).astype(np.uint8)
+    frames = resize_batch(run, 240, min_side=8).astype(np.uint8)
     width = frames.shape[2]
     steps, gap = [], 0
     for t in range(1, len(frames)):
@@ -244,7 +232,7 @@ class MotionBlur(MappedScorer):
         energy = np.zeros(4)  # along and across, fine then coarse
         moving_px, seen_px = 0, 0
         for run, diffs in zip(clip.run_gray, frame_differences(clip)):
-            frames = _shrink(run, 160).astype(np.uint8)
+            frames = resize_batch(run, 160, min_side=8).astype(np.uint8)
             # flow across a repeated frame or a scene cut says nothing about blur
             moving = np.flatnonzero(~duplicate_mask(diffs) & ~scene_cuts(diffs) & (diffs > MOTION_FLOOR)) + 1
             if moving.size == 0:
