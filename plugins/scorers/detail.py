@@ -86,7 +86,7 @@ class Resolution(MappedScorer):
 @dataclass
 class NoiseConfig:
     bad: float = between(0, None, default=20.0)  # noise sigma (8-bit grey levels) of heavy grain
-    good: float = between(0, None, default=0.8)  # sigma of clean footage: grain this faint is invisible
+    good: float = between(0, None, default=1.0)  # sigma of clean footage: grain this faint is invisible
     block: int = between(2, None, default=16)  # the estimate is taken per block of this many pixels
     quantile: float = between(0, 1, default=0.1)  # the flattest blocks show noise, not texture
 
