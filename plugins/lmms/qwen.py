@@ -152,6 +152,14 @@ class Qwen2VLAdapter(LmmAdapter):
         return fields | {"mm_token_type_ids": types}
 
 
+def _tiny_vision(adapter) -> dict:
+    """The vision tower of a tiny Qwen2.5-VL or Qwen3-VL (the same ViT with a patch merger)."""
+    c = adapter.config
+    return {"depth": c.tiny_layers, "hidden_size": c.tiny_hidden, "intermediate_size": 2 * c.tiny_hidden,
+            "num_heads": 4, "out_hidden_size": c.tiny_hidden, "patch_size": adapter.patch,
+            "spatial_merge_size": 2, "temporal_patch_size": 2}
+
+
 class Qwen25VLAdapter(Qwen2VLAdapter):
     model_class = "Qwen2_5_VLForConditionalGeneration"
     processor_classes = ("Qwen2_5_VLProcessor", "Qwen2VLImageProcessor", "Qwen2VLVideoProcessor")
@@ -161,18 +169,7 @@ class Qwen25VLAdapter(Qwen2VLAdapter):
 
         c = self.config
         text = self._tiny_mrope_text(tokenizer)
-        vision = {
-            "depth": c.tiny_layers,
-            "hidden_size": c.tiny_hidden,
-            "intermediate_size": 2 * c.tiny_hidden,
-            "num_heads": 4,
-            "out_hidden_size": c.tiny_hidden,
-            "patch_size": self.patch,
-            "spatial_merge_size": 2,
-            "temporal_patch_size": 2,
-            "window_size": 56,
-            "fullatt_block_indexes": [c.tiny_layers - 1],
-        }
+        vision = _tiny_vision(self) | {"window_size": 56, "fullatt_block_indexes": [c.tiny_layers - 1]}
         return Qwen2_5_VLConfig(
             text_config=text, vision_config=vision, tie_word_embeddings=False, **self._token_ids(tokenizer)
         )
@@ -212,18 +209,7 @@ class Qwen3VLAdapter(Qwen2VLAdapter):
             },
         }
         text.pop("tie_word_embeddings")
-        vision = {
-            "depth": c.tiny_layers,
-            "hidden_size": c.tiny_hidden,
-            "intermediate_size": 2 * c.tiny_hidden,
-            "num_heads": 4,
-            "out_hidden_size": c.tiny_hidden,
-            "patch_size": self.patch,
-            "spatial_merge_size": 2,
-            "temporal_patch_size": 2,
-            "num_position_embeddings": 64,
-            "deepstack_visual_indexes": [0],
-        }
+        vision = _tiny_vision(self) | {"num_position_embeddings": 64, "deepstack_visual_indexes": [0]}
         return Qwen3VLConfig(
             text_config=text, vision_config=vision, tie_word_embeddings=False, **self._token_ids(tokenizer)
         )
