@@ -113,8 +113,9 @@ class ColorCast(MappedScorer):
     and that of the less chromatic half, which a cast shifts as a whole while the greyest pixels alone can
     be surfaces of the opposite colour that the cast has just neutralised. raw = geometric mean of the two
     tints' chroma (unit: Lab), averaged over frames; desaturation leaves it near 0. Where the scene has few
-    pixels that could be grey surfaces at all (chroma below `near_neutral` on less than `support` of the
-    picture: a portrait in golden light, an aquarium) the reading cannot tell a cast from coloured content,
+    pixels that could be grey surfaces at all (mid-tones with chroma below `near_neutral` on less than
+    `support` of the picture inside any bars: a portrait in golden light, an aquarium, a night scene that is
+    mostly black) the reading cannot tell a cast from coloured content,
     so the confidence falls and the score is not lowered on content alone. Score ramps over log(raw) from
     `bad` to `good`.
     """
@@ -125,13 +126,14 @@ class ColorCast(MappedScorer):
         import cv2
 
         values, support = [], []
-        for frame in clip.small:
+        for frame in in_picture(clip.small, picture_box(clip)):  # bars are neither grey surfaces nor picture
             # surfaces, not pixels: grain would otherwise scatter the greyest pixels' tint towards zero
             smooth = cv2.GaussianBlur(frame.astype(np.float32) / 255.0, (0, 0), 1.0)
             lab = cv2.cvtColor(smooth, cv2.COLOR_RGB2Lab)
             mid = (lab[..., 0] > 15) & (lab[..., 0] < 97)
             a, b = lab[..., 1][mid], lab[..., 2][mid]
             if a.size < 64:
+                support.append(0.0)
                 continue
             chroma = np.hypot(a, b)
             tints = []
@@ -141,7 +143,10 @@ class ColorCast(MappedScorer):
             values.append(float(np.sqrt(tints[0] * tints[1])))
             # faster than linear: a reading from a few per cent of the picture is a guess, not a fraction of a
             # measurement (no faster than 1.5: a cast that removes the last grey surfaces must not gain score)
-            support.append(min(1.0, float(np.mean(chroma < self.cfg.near_neutral)) / self.cfg.support) ** 1.5)
+            # of the whole picture: a night scene whose few lit mid-tones are near neutral has not shown its
+            # grey surfaces (most of it is black, where no tint can be seen)
+            neutral = float(np.sum(chroma < self.cfg.near_neutral)) / mid.size
+            support.append(min(1.0, neutral / self.cfg.support) ** 1.5)
         if not values:
             return 0.0, 0.0
         return float(np.mean(values)), float(np.mean(support))
