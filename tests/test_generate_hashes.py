@@ -2,8 +2,9 @@
 score, a level, a phrase or the order of anything shows up here.
 
 The hashes were taken with the code before the registry, the scoring path, the model adapters and the shared
-helpers were reorganised, and held through all of it; they were regenerated once since, for the retuned
-sharpness, noise, motion-blur and fluency scorers (which are meant to change scores). Where a file
+helpers were reorganised, and held through all of it; they were regenerated since for the retuned
+sharpness, noise, motion-blur, fluency and colour-cast scorers and for the aesthetic group's Minkowski pooling
+(changes meant to change scores). Where a file
 names the sample folder (absolute `videos` paths, the report), that folder is replaced by `<samples>` first, so
 the hashes do not depend on where the package is installed. `manifest.json` is left out: it names the output
 folder and the library versions; the files it lists are all here. When a change is *meant* to change
@@ -21,12 +22,12 @@ HASHED = ("records.jsonl", "errors.jsonl", "records.parquet", "report.html",
           "instructions/stage1.jsonl", "instructions/stage2.jsonl", "instructions/dataset_info.json")
 
 EXPECTED = {
-    "records.jsonl": "eaaf704349ccf86560c586fc58b068a7d7456d928634ff305bf55be67df2b4bd",
+    "records.jsonl": "f6ae8116202f43f6d4a851d05b53b2a7aeb88d036b13a7267cca8beb8c1ba787",
     "errors.jsonl": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-    "records.parquet": "795f0ec400bbbe409769b04e638d8ba1715476e2a01718bceb5c39ec8eb7dd7b",
-    "report.html": "2eefaed8d97329b48f3ec8c8a8cf3de70ac2462a046e4482bce0f7ea535a42ba",
+    "records.parquet": "1a95689a5421abdd05b820b599de959bb3ea3b5e03ef48d4c285a8a3bb911ef1",
+    "report.html": "ac434e148b61f0097c2ac5b82162dd1571305fe807ac8bf6544d5340789f7432",
     "instructions/stage1.jsonl": "bd96ed33f9041ab27452816ffd1b3be7b1e77c7b38762e1ee8e256d946a7ae6c",
-    "instructions/stage2.jsonl": "d8f13c73350129e3b8888b51fed667206c28cda7d079f1eccf7da32bac66cd85",
+    "instructions/stage2.jsonl": "5ff4dbd703f50370e1e56bbef36ec874d3ef20a160efd80a453143b3a08a2def",
     "instructions/dataset_info.json": "2bf394764751a21ed61fbc32bdd900438781439210a918ed3f58ee994bcd05ba",
 }
 

@@ -10,12 +10,15 @@ The rule follows how the VQA literature pools distortions into one judgement of 
   E-model also subtract impairments rather than average scores): one strong defect alone reaches the group
   score almost in full (p -> infinity is the worst dimension), several moderate ones add up, and a sound
   dimension cannot offset a broken one as a mean would.
-* **Aesthetic readings are averaged** (p = 1 over the mean): they depend on the content, and an unusual
-  subject must not sink a sound video.
+* **Aesthetic impairments pool the same way**, into an aesthetic group score: aesthetic dimensions that
+  read good cost nothing (a landscape without a centred subject, footage of ordinary colour), and one
+  strong defect (a picture drained of colour, a heavy vignette) is not averaged away by the others.
 * **Overall** = the technical score, modulated by the aesthetic one: technical * (1 - a + a * aesthetic)
-  with a = `aesthetic_share`, so aesthetics move a sound video by at most `a` and can never lift a damaged
-  one (the technical-first pooling of DOVER's and FAST-VQA's findings: people's opinion of UGC follows the
-  technical quality first).
+  with a = `aesthetic_share`, so aesthetics move a video by at most `a` (a fifth by default) and can never
+  lift a damaged one, while a technical defect can take it to 0 (the technical-first pooling of DOVER's and
+  FAST-VQA's findings: people's opinion of UGC follows the technical quality first). A content-driven
+  aesthetic reading (a black-and-white film reads colourless) therefore costs at most `a`, never a level
+  of technical damage.
 
 A group with no scored dimension is omitted; without technical dimensions the overall is the aesthetic score.
 `s2i calibrate` fits `dimension_weights`, `exponent`, `aesthetic_share` and `transparent` on a labelled set
@@ -94,15 +97,9 @@ class Aggregation:
             members = {d: s for d, s in dimension_scores.items() if BY_NAME[d].group == group}
             if not members:
                 continue
-            weights = {d: self.dimension_weights.get(d, 1.0) for d in members}
-            if group == "technical":
-                pooled = sum(weights[d] * self.impairment(s) ** self.exponent for d, s in members.items())
-                out[group] = 1.0 - min(1.0, pooled ** (1.0 / self.exponent))
-            else:
-                total = sum(weights.values())
-                if total <= 0:
-                    weights, total = {d: 1.0 for d in members}, float(len(members))
-                out[group] = sum(weights[d] * s for d, s in members.items()) / total
+            pooled = sum(self.dimension_weights.get(d, 1.0) * self.impairment(s) ** self.exponent
+                         for d, s in members.items())
+            out[group] = 1.0 - min(1.0, pooled ** (1.0 / self.exponent))
         return out
 
     def overall_score(self, groups: dict[str, float]) -> float:

@@ -55,16 +55,14 @@ def _predict(thetas: np.ndarray, scores: np.ndarray, technical: np.ndarray) -> n
     parameter vector in `thetas` (k x parameters, or one vector) at once: the same rule, vectorised."""
     thetas = np.atleast_2d(thetas)
     t, p, a, w = thetas[:, :1, None], thetas[:, 1:2], thetas[:, 2:3], thetas[:, 3:]
-    aesthetic = ~technical
-    tech = aes = None
-    if technical.any():
-        impairment = np.maximum(0.0, t - scores[None, :, technical]) / t  # k x n x technical
-        pooled = np.einsum("knd,kd->kn", impairment ** p[:, :, None], w[:, technical])
-        tech = 1.0 - np.minimum(1.0, pooled ** (1.0 / p))
-    if aesthetic.any():
-        wa = w[:, aesthetic]
-        wa = np.where(wa.sum(axis=1, keepdims=True) > 0, wa, 1.0)  # all weights 0: the plain mean
-        aes = (wa @ scores[:, aesthetic].T) / wa.sum(axis=1, keepdims=True)
+    def group(members: np.ndarray) -> np.ndarray | None:
+        if not members.any():
+            return None
+        impairment = np.maximum(0.0, t - scores[None, :, members]) / t  # k x n x members
+        pooled = np.einsum("knd,kd->kn", impairment ** p[:, :, None], w[:, members])
+        return 1.0 - np.minimum(1.0, pooled ** (1.0 / p))
+
+    tech, aes = group(technical), group(~technical)
     if tech is None:
         out = aes
     elif aes is None:
