@@ -188,10 +188,6 @@ def peak_memory_mb(env: Env) -> float | None:
         return None
 
 
-def unwrap(engine) -> Any:
-    return getattr(engine, "module", engine)
-
-
 # ---- ZeRO-3: parameters live in shards; a rank's `param.data` is an empty (0,) tensor outside a gather ----
 
 

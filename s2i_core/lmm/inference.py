@@ -18,11 +18,8 @@ from typing import Any
 from s2i_core.dimensions import LEVELS
 from s2i_core.errors import ConfigError
 from s2i_core.lmm import data as D
+from s2i_core.prompts import SCORE_ANSWER_PREFIX, SCORE_QUESTION  # the words the tuned model was trained on
 
-# The stage-I "overall" item of `s2i generate` (plugins/templates/writers.py): the tuned model has learned to
-# answer this question with this sentence, so the level word's position is known without generating.
-SCORE_QUESTION = "How is the overall quality of this video?"
-SCORE_ANSWER_PREFIX = "The overall quality of this video is"
 JUSTIFY_QUESTION = "Assess the quality of this video and explain your rating."
 LEVEL_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
 
