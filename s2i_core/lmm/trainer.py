@@ -39,13 +39,13 @@ def train(cfg: Any, output_dir: str, registry, model_and_tokenizer=None) -> dict
     if not stages:
         raise ConfigError("both stage1.enabled and stage2.enabled are false: nothing to train")
     fingerprints = fp.check_output(cfg, output_dir, stages, env)  # before a large model is loaded for nothing
-    torch.manual_seed(int(cfg.seed))
+    torch.manual_seed(cfg.seed)
     if model_and_tokenizer is None:
         model, tokenizer = adapter.load(env.device)
     else:
         model, tokenizer = model_and_tokenizer
         adapter.model_config = model.config
-    if cfg.get("gradient_checkpointing", False):
+    if cfg.gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     model.config.use_cache = False
     summary: dict = {"lmm": cfg.lmm.impl, "output": output_dir, "stages": {}}
@@ -122,15 +122,15 @@ def run_stage(
     os.makedirs(os.path.join(folder, "checkpoints"), exist_ok=True)
     counts = set_trainable(model, adapter, list(scfg.train), lora=stage == 2)
     dist.master_weights(model, env)
-    items = D.load_items(str(cfg.data), stage, float(cfg.data_fraction))
+    items = D.load_items(str(cfg.data), stage, cfg.data_fraction)
     fingerprint = fingerprint or fp.stage_fingerprint(cfg, stage, items, None)
     finished = _finished_stage(folder, fingerprint, model)
     if finished is not None:
         return finished
-    dataset = L.Instructions(items, adapter, tokenizer, int(cfg.max_length), int(cfg.loader.cache_clips))
+    dataset = L.Instructions(items, adapter, tokenizer, cfg.max_length, cfg.loader.cache_clips)
     collate = L.Collate(adapter, tokenizer)
     run = _prepare(stage, cfg, model, env, folder, len(items), fingerprint)
-    first = batch_indices(len(items), run.batch_size, 0, int(cfg.seed), stage)
+    first = batch_indices(len(items), run.batch_size, 0, cfg.seed, stage)
     probe, _ = collate([dataset[i] for i in first])
     if probe is None:
         raise ConfigError(f"stage {stage}: every item of the first batch is dropped by max_length")
@@ -139,7 +139,7 @@ def run_stage(
         loss_before = probe_loss(model, probe) if run.start == 0 else None
     if env.rank == 0:
         stage_log.keep_until(os.path.join(folder, "metrics.jsonl"), run.start)
-    batches = L.plan(len(items), run.batch_size, int(cfg.seed), stage, run.start * run.accum,
+    batches = L.plan(len(items), run.batch_size, cfg.seed, stage, run.start * run.accum,
                      run.total * run.accum, env.rank, env.world)
     stats = _train_steps(run, iter(L.make_loader(dataset, batches, L.LoaderConfig(**cfg.loader), env.device)))
     with dist.autocast(env):
@@ -199,12 +199,12 @@ def _prepare(stage: int, cfg, model, env, folder: str, n_items: int, fingerprint
     from s2i_core.lmm import distributed as dist
 
     scfg = cfg[f"stage{stage}"]
-    bs, accum = int(cfg.batch_size), int(cfg.grad_accum)
+    bs, accum = cfg.batch_size, cfg.grad_accum
     per_epoch = math.ceil(n_items / (bs * env.world))
-    total = int(scfg.max_steps) or max(1, int(scfg.epochs) * per_epoch // accum)
+    total = scfg.max_steps or max(1, scfg.epochs * per_epoch // accum)
     params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=float(scfg.lr), weight_decay=float(scfg.weight_decay))
-    warmup = int(total * float(scfg.warmup_ratio))
+    optimizer = torch.optim.AdamW(params, lr=scfg.lr, weight_decay=scfg.weight_decay)
+    warmup = int(total * scfg.warmup_ratio)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: _lr_factor(s, warmup, total))
     engine = dist.wrap(cfg, model, optimizer, env)
     run = _Run(stage, cfg, model, env, folder, fingerprint, bs, accum, total, params, optimizer, scheduler, engine)
@@ -225,7 +225,7 @@ def _train_steps(run: _Run, loader) -> dict:
         for step in range(run.start, run.total):
             tick = time.perf_counter()
             step_loss, batch_ids = _accumulate(run, loader, step, tally)
-            dist.step(run.engine, run.optimizer, run.params, float(run.cfg.max_grad_norm), run.env)
+            dist.step(run.engine, run.optimizer, run.params, run.cfg.max_grad_norm, run.env)
             run.scheduler.step()
             run.optimizer.zero_grad(set_to_none=True)
             if run.env.rank == 0:
@@ -272,13 +272,13 @@ def _accumulate(run: _Run, loader, step: int, tally: dict) -> tuple[float, list]
 def _save_if_due(run: _Run, done: int) -> None:
     """Checkpoint every `save_every` steps and at the end. DeepSpeed saves collectively (every rank writes its
     partition); otherwise rank 0 alone."""
-    if done % int(run.cfg.save_every) and done != run.total:
+    if done % run.cfg.save_every and done != run.total:
         return
     if run.env.deepspeed is None and run.env.rank != 0:
         return
     ckpt.save_checkpoint(os.path.join(run.folder, "checkpoints"), done, run.model, run.optimizer, run.scheduler,
                          {"stage": run.stage, "total": run.total, "fingerprint": run.fingerprint},
-                         keep=int(run.cfg.keep_checkpoints), engine=run.ds_engine)
+                         keep=run.cfg.keep_checkpoints, engine=run.ds_engine)
 
 
 def probe_loss(model, batch) -> float:
