@@ -105,8 +105,12 @@ def check_composes(command: str, module, overrides: list[str]) -> None:
     from omegaconf import OmegaConf
 
     from s2i_core.options import check_against_defaults
+    from s2i_core.schemas import SCHEMAS
+    from s2i_core.schemas.checks import check_override_types
     from s2i_core.specs import KINDS
 
+    if command in SCHEMAS:
+        check_override_types(SCHEMAS[command], overrides)
     GlobalHydra.instance().clear()
     try:
         with initialize_config_module("s2i_conf", version_base=None):

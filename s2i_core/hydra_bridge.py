@@ -27,7 +27,11 @@ def option_schema(spec: Spec) -> type:
 
 
 def register_configs(registry: Registry, store: ConfigStore | None = None) -> ConfigStore:
+    """The primary configs' schemas (`<command>_schema`, s2i_core/schemas) and one group per plugin kind."""
+    from s2i_core.schemas import register_schemas
+
     store = store or ConfigStore.instance()
+    register_schemas(store)
     for kind in KINDS:
         entries = registry.entries(kind.name)
         defaults: dict[str, Any] = {}

@@ -41,7 +41,7 @@ def bad_invocations(p: Path) -> list[tuple[list[str], str]]:
         ([*gen, "executor.workers=-3"], "executor.workers=-3"),
         ([*gen, "executor.threads_per_worker=0"], "executor.threads_per_worker=0"),
         ([*gen, "scorers.noise.good=-5"], "scorers.noise.good=-5"),
-        ([*gen, "scorers.noise.bad=0.6"], "must differ"),
+        ([*gen, "scorers.noise.bad=0.6", "scorers.noise.good=0.6"], "must differ"),
         ([*gen, "report=maybe"], "report='maybe'"),
         ([*gen, "progress=1"], "progress=1"),
         ([*gen, "balance.n=-2"], "balance.n=-2"),

@@ -56,7 +56,7 @@ def test_exported_model_loads_with_transformers_and_scores_like_assess(tuned):
     settings = json.loads((model_dir / "s2i_lmm.json").read_text())
     assert "trust_remote_code" not in settings
 
-    shown = run_s2i("assess", str(video), f"model={model_dir}", "json=true", "+max_new_tokens=1", check=True)
+    shown = run_s2i("assess", str(video), f"model={model_dir}", "json=true", "max_new_tokens=1", check=True)
     expected = json.loads(shown.stdout[shown.stdout.index("{") :])["probabilities"]
 
     adapter = lmm_registry().build("lmm_adapter", {"impl": family, "tiny": True})
@@ -158,7 +158,7 @@ def test_model_folder_cannot_turn_on_trust_remote_code(tuned, tmp_path):
     shutil.copytree(out / "model", folder)
     settings = json.loads((folder / "s2i_lmm.json").read_text())
     (folder / "s2i_lmm.json").write_text(json.dumps(settings | {"trust_remote_code": True}))
-    refused = run_s2i("assess", str(video), f"model={folder}", "json=true", "+max_new_tokens=1")
+    refused = run_s2i("assess", str(video), f"model={folder}", "json=true", "max_new_tokens=1")
     assert refused.returncode == 2 and "trust_remote_code=true on the command line" in refused.stderr
 
     marker = tmp_path / "code_ran"
@@ -172,11 +172,11 @@ def test_model_folder_cannot_turn_on_trust_remote_code(tuned, tmp_path):
     tok_config["auto_map"] = {"AutoTokenizer": [None, "shipped_tokenizer.ShippedTokenizer"]}
     (folder / "tokenizer_config.json").write_text(json.dumps(tok_config))
     env = {"HF_MODULES_CACHE": str(tmp_path / "modules")}
-    refused = run_s2i("assess", str(video), f"model={folder}", "json=true", "+max_new_tokens=1", env=env)
+    refused = run_s2i("assess", str(video), f"model={folder}", "json=true", "max_new_tokens=1", env=env)
     assert refused.returncode == 2 and "auto_map in tokenizer_config.json" in refused.stderr
     assert not marker.exists(), "code shipped in the model folder ran without trust_remote_code"
 
-    run_s2i("assess", str(video), f"model={folder}", "json=true", "+max_new_tokens=1", "trust_remote_code=true",
+    run_s2i("assess", str(video), f"model={folder}", "json=true", "max_new_tokens=1", "trust_remote_code=true",
             env=env)  # fmt: skip
     assert marker.exists(), "trust_remote_code=true on the command line did not reach transformers"
 

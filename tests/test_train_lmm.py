@@ -109,7 +109,7 @@ def test_s2i_train_on_generate_output_runs_both_stages_and_scores(tmp_path, gene
     assert len(texts) == 2 and all(isinstance(t, str) for t in texts)
     if lmm == "qwen2_vl":  # `s2i assess` with a tuned model delegates to the scorer
         shown = run_s2i(
-            "assess", videos[0], f"model={summary['model_dir']}", "json=true", "+max_new_tokens=4", check=True
+            "assess", videos[0], f"model={summary['model_dir']}", "json=true", "max_new_tokens=4", check=True
         )
         record = json.loads(shown.stdout[shown.stdout.index("{") :])
         assert record["overall"]["score"] == pytest.approx(scores[0], abs=1e-3)

@@ -104,7 +104,7 @@ def run_job(cfg, out: Path, registry, *, job: str = "") -> dict:
     from s2i_core.pipelines.generate import generate
 
     out.mkdir(parents=True, exist_ok=True)
-    seed = int(cfg.seed)
+    seed = cfg.seed
     parts, info = [], {"job": job, "seed": seed}
     if cfg.use_pool:
         gen_cfg = compose_config("generate", [f"input={cfg.pool}", f"seed={seed}", *as_overrides(cfg.generate),
@@ -112,7 +112,7 @@ def run_job(cfg, out: Path, registry, *, job: str = "") -> dict:
         manifest = generate(gen_cfg, registry, out / "sig", progress=False)
         info["sig_records"] = manifest["counts"]["records"]
         parts.append(out / "sig")
-    if cfg.get("labeled"):
+    if cfg.labeled:
         labeled = registry.build("dataset", cfg.labeled).items()
         # Equal-width bins: the labelled set's own distribution must not be flattened into quantiles.
         parts.append(write_labeled(labeled, out / "labeled", registry.build("level_mapper", "equal_width")))
@@ -124,10 +124,10 @@ def run_job(cfg, out: Path, registry, *, job: str = "") -> dict:
                                             *cfg.extra.train], registry)
     trained = train(train_cfg, str(out / "train"), registry)
     items = registry.build("dataset", cfg.dataset).items()
-    scored, failed = scoring.predict_all(items, lmm_predictor(trained["model_dir"], registry), batch=int(cfg.batch),
+    scored, failed = scoring.predict_all(items, lmm_predictor(trained["model_dir"], registry), batch=cfg.batch,
                                          label=f"scoring {job or 'job'}")
     summary = scoring.report(scored, failed, out, name=cfg.dataset.impl, source="lmm",
-                             bootstrap=int(cfg.bootstrap), seed=seed)
+                             bootstrap=cfg.bootstrap, seed=seed)
     summary.update(info, train_stages=sorted(trained["stages"]),
                    generate_overrides=as_overrides(cfg.generate), train_overrides=as_overrides(cfg.train))
     (out / "metrics.json").write_text(json.dumps(summary, indent=2, sort_keys=True))

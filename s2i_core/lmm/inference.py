@@ -217,10 +217,10 @@ def run_assess(cfg, registry) -> int:
         str(cfg.video),
         str(cfg.model),
         registry,
-        max_new_tokens=int(cfg.get("max_new_tokens", 256)),
-        trust_remote_code=bool(cfg.get("trust_remote_code", False)),
+        max_new_tokens=cfg.max_new_tokens,
+        trust_remote_code=cfg.trust_remote_code,
     )
-    if cfg.get("json", False):
+    if cfg.json:
         print(json.dumps(record, indent=2, ensure_ascii=False))
         return 0
     from rich.console import Console

@@ -12,6 +12,7 @@ import json
 import math
 import os
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from s2i_core.errors import ConfigError
@@ -20,6 +21,7 @@ from s2i_core.lmm import data as D
 from s2i_core.lmm import export
 from s2i_core.lmm import fingerprint as fp
 from s2i_core.lmm import loader as L
+from s2i_core.lmm import stage_log
 from s2i_core.lmm.adapter import GROUPS
 from s2i_core.sig.io import atomic_write_text
 
@@ -37,13 +39,13 @@ def train(cfg: Any, output_dir: str, registry, model_and_tokenizer=None) -> dict
     if not stages:
         raise ConfigError("both stage1.enabled and stage2.enabled are false: nothing to train")
     fingerprints = fp.check_output(cfg, output_dir, stages, env)  # before a large model is loaded for nothing
-    torch.manual_seed(int(cfg.seed))
+    torch.manual_seed(cfg.seed)
     if model_and_tokenizer is None:
         model, tokenizer = adapter.load(env.device)
     else:
         model, tokenizer = model_and_tokenizer
         adapter.model_config = model.config
-    if cfg.get("gradient_checkpointing", False):
+    if cfg.gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     model.config.use_cache = False
     summary: dict = {"lmm": cfg.lmm.impl, "output": output_dir, "stages": {}}
@@ -56,7 +58,7 @@ def train(cfg: Any, output_dir: str, registry, model_and_tokenizer=None) -> dict
     final = dist.consolidated(model, adapter, env)  # collective under ZeRO-3; None on ranks other than 0
     if env.rank == 0:
         summary["model_dir"] = export.save_final(cfg, adapter, final, tokenizer, output_dir, dtype=env.dtype)
-        plot_losses(output_dir, stages)
+        stage_log.plot_losses(output_dir, stages)
         atomic_write_text(os.path.join(output_dir, "summary.json"), json.dumps(summary, indent=2))
     return summary
 
@@ -113,134 +115,170 @@ def batch_indices(
 def run_stage(
     stage: int, cfg, adapter, model, tokenizer, output_dir: str, env, fingerprint: dict | None = None
 ) -> dict:
+    from s2i_core.lmm import distributed as dist
+
+    scfg = cfg[f"stage{stage}"]
+    folder = os.path.join(output_dir, f"stage{stage}")
+    os.makedirs(os.path.join(folder, "checkpoints"), exist_ok=True)
+    counts = set_trainable(model, adapter, list(scfg.train), lora=stage == 2)
+    dist.master_weights(model, env)
+    items = D.load_items(str(cfg.data), stage, cfg.data_fraction)
+    fingerprint = fingerprint or fp.stage_fingerprint(cfg, stage, items, None)
+    finished = _finished_stage(folder, fingerprint, model)
+    if finished is not None:
+        return finished
+    dataset = L.Instructions(items, adapter, tokenizer, cfg.max_length, cfg.loader.cache_clips)
+    collate = L.Collate(adapter, tokenizer)
+    run = _prepare(stage, cfg, model, env, folder, len(items), fingerprint)
+    first = batch_indices(len(items), run.batch_size, 0, cfg.seed, stage)
+    probe, _ = collate([dataset[i] for i in first])
+    if probe is None:
+        raise ConfigError(f"stage {stage}: every item of the first batch is dropped by max_length")
+    probe = L.to_device(probe, env.device)
+    with dist.autocast(env):
+        loss_before = probe_loss(model, probe) if run.start == 0 else None
+    if env.rank == 0:
+        stage_log.keep_until(os.path.join(folder, "metrics.jsonl"), run.start)
+    batches = L.plan(len(items), run.batch_size, cfg.seed, stage, run.start * run.accum,
+                     run.total * run.accum, env.rank, env.world)
+    stats = _train_steps(run, iter(L.make_loader(dataset, batches, L.LoaderConfig(**cfg.loader), env.device)))
+    with dist.autocast(env):
+        loss_after = probe_loss(model, probe)
+    result = {"stage": stage, "steps": run.total, "resumed_from": run.start, "items": len(items),
+              "trainable": counts, "loss_before": loss_before, "loss_after": loss_after, **stats,
+              "peak_memory_mb": dist.peak_memory_mb(env), "fingerprint": fingerprint}
+    trained = ckpt.trainable_state(model)  # every rank: a collective gather under ZeRO-3
+    if env.rank == 0:
+        ckpt.save_weights(trained, os.path.join(folder, "trained.safetensors"))
+        atomic_write_text(os.path.join(folder, "done.json"), json.dumps(result, indent=2))
+    return result
+
+
+def _finished_stage(folder: str, fingerprint: dict, model) -> dict | None:
+    """The result of this stage when this run finished it before a restart (its weights restored), else None.
+    Never resumes from, or skips to, the state of another run."""
+    saved, where = fp.stored(folder)
+    if where:
+        fp.check(saved, fingerprint, where)
+    done_file = os.path.join(folder, "done.json")
+    if not os.path.exists(done_file):
+        return None
+    ckpt.load_weights(model, os.path.join(folder, "trained.safetensors"))
+    with open(done_file, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+@dataclass
+class _Run:
+    """One stage's optimisation state, from its optimizer to the checkpoint it resumes from."""
+
+    stage: int
+    cfg: Any
+    model: Any
+    env: Any
+    folder: str
+    fingerprint: dict
+    batch_size: int
+    accum: int
+    total: int
+    params: list
+    optimizer: Any
+    scheduler: Any
+    engine: Any
+    start: int = 0
+
+    @property
+    def ds_engine(self):
+        return self.engine if self.env.deepspeed is not None else None
+
+
+def _prepare(stage: int, cfg, model, env, folder: str, n_items: int, fingerprint: dict) -> _Run:
+    """Optimizer, schedule and (DDP/DeepSpeed) engine for the stage, restored from its last checkpoint."""
     import torch
 
     from s2i_core.lmm import distributed as dist
 
     scfg = cfg[f"stage{stage}"]
-    folder = os.path.join(output_dir, f"stage{stage}")
-    ckpt_dir = os.path.join(folder, "checkpoints")
-    os.makedirs(ckpt_dir, exist_ok=True)
-    counts = set_trainable(model, adapter, list(scfg.train), lora=stage == 2)
-    dist.master_weights(model, env)
-    items = D.load_items(str(cfg.data), stage, float(cfg.data_fraction))
-    fingerprint = fingerprint or fp.stage_fingerprint(cfg, stage, items, None)
-    saved, where = fp.stored(folder)
-    if where:  # never resume from, or skip to, the state of another run
-        fp.check(saved, fingerprint, where)
-    done_file = os.path.join(folder, "done.json")
-    if os.path.exists(done_file):  # finished before a restart: restore its weights and move on
-        ckpt.load_weights(model, os.path.join(folder, "trained.safetensors"))
-        with open(done_file, encoding="utf-8") as fh:
-            return json.load(fh)
-
-    loader_cfg = L.LoaderConfig(**cfg.get("loader", {}))
-    dataset = L.Instructions(items, adapter, tokenizer, int(cfg.max_length), int(loader_cfg.cache_clips))
-    collate = L.Collate(adapter, tokenizer)
-    bs, accum = int(cfg.batch_size), int(cfg.grad_accum)
-    per_epoch = math.ceil(len(items) / (bs * env.world))
-    total = int(scfg.max_steps) or max(1, int(scfg.epochs) * per_epoch // accum)
+    bs, accum = cfg.batch_size, cfg.grad_accum
+    per_epoch = math.ceil(n_items / (bs * env.world))
+    total = scfg.max_steps or max(1, scfg.epochs * per_epoch // accum)
     params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=float(scfg.lr), weight_decay=float(scfg.weight_decay))
-    warmup = int(total * float(scfg.warmup_ratio))
+    optimizer = torch.optim.AdamW(params, lr=scfg.lr, weight_decay=scfg.weight_decay)
+    warmup = int(total * scfg.warmup_ratio)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: _lr_factor(s, warmup, total))
     engine = dist.wrap(cfg, model, optimizer, env)
-    start = ckpt.load_checkpoint(
-        ckpt_dir, model, optimizer, scheduler, engine if env.deepspeed is not None else None
-    )
-    probe, _ = collate([dataset[i] for i in batch_indices(len(items), bs, 0, int(cfg.seed), stage)])
-    if probe is None:
-        raise ConfigError(f"stage {stage}: every item of the first batch is dropped by max_length")
-    probe = L.to_device(probe, env.device)
-    with dist.autocast(env):
-        loss_before = probe_loss(model, probe) if start == 0 else None
-    if env.rank == 0:  # rows logged after the last checkpoint of a killed run are replayed: drop them
-        _keep_until(os.path.join(folder, "metrics.jsonl"), start)
-    batches = L.plan(len(items), bs, int(cfg.seed), stage, start * accum, total * accum, env.rank, env.world)
-    loader = iter(L.make_loader(dataset, batches, loader_cfg, env.device))
-    dist.reset_peak_memory(env)
-    tokens, waited = 0, 0.0
-    data = {k: 0 for k in L.COUNTS}
-    reasons: set[str] = set()
+    run = _Run(stage, cfg, model, env, folder, fingerprint, bs, accum, total, params, optimizer, scheduler, engine)
+    checkpoints = os.path.join(folder, "checkpoints")
+    run.start = ckpt.load_checkpoint(checkpoints, model, optimizer, scheduler, run.ds_engine)
+    return run
+
+
+def _train_steps(run: _Run, loader) -> dict:
+    """Optimizer steps `run.start` .. `run.total`, each logged and checkpointed; timing and data counts."""
+    from s2i_core.lmm import distributed as dist
+
+    dist.reset_peak_memory(run.env)
+    tally = {"tokens": 0, "waited": 0.0, "data": {k: 0 for k in L.COUNTS}, "reasons": set()}
     began = time.perf_counter()
-    model.train()
-    with _progress(f"stage {stage}", total, start, env.rank == 0) as advance:
-        for step in range(start, total):
+    run.model.train()
+    with stage_log.progress(f"stage {run.stage}", run.total, run.start, run.env.rank == 0) as advance:
+        for step in range(run.start, run.total):
             tick = time.perf_counter()
-            step_loss, batch_ids = 0.0, []
-            for _ in range(accum):
-                wait = time.perf_counter()
-                batch, got = next(loader)
-                waited += time.perf_counter() - wait
-                for key in L.COUNTS:
-                    data[key] += got[key]
-                reasons.update(got["reasons"])
-                if batch is None:
-                    raise ConfigError(
-                        f"stage {stage}, step {step + 1}: every item of the batch was dropped "
-                        f"({'; '.join(got['reasons'])}); raise max_length or set lmm.max_video_tokens"
-                    )
-                batch = L.to_device(batch, env.device)
-                with dist.autocast(env):
-                    loss = engine(**batch).loss
-                dist.backward(engine, loss, env, accum)
-                step_loss += float(loss.detach()) / accum
-                tokens += int(batch["attention_mask"].sum())
-                batch_ids += got["ids"]
-            dist.step(engine, optimizer, params, float(cfg.max_grad_norm), env)
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            if env.rank == 0:
-                _append(
-                    os.path.join(folder, "metrics.jsonl"),
-                    {
-                        "stage": stage,
-                        "step": step + 1,
-                        "loss": round(step_loss, 6),
-                        "lr": scheduler.get_last_lr()[0],
-                        "seconds": round(time.perf_counter() - tick, 4),
-                        "items": batch_ids,
-                    },
-                )
-            # DeepSpeed saves collectively (every rank writes its partition); otherwise rank 0 alone
-            if ((step + 1) % int(cfg.save_every) == 0 or step + 1 == total) and (
-                env.deepspeed is not None or env.rank == 0
-            ):
-                ckpt.save_checkpoint(
-                    ckpt_dir,
-                    step + 1,
-                    model,
-                    optimizer,
-                    scheduler,
-                    {"stage": stage, "total": total, "fingerprint": fingerprint},
-                    keep=int(cfg.keep_checkpoints),
-                    engine=engine if env.deepspeed is not None else None,
-                )
+            step_loss, batch_ids = _accumulate(run, loader, step, tally)
+            dist.step(run.engine, run.optimizer, run.params, run.cfg.max_grad_norm, run.env)
+            run.scheduler.step()
+            run.optimizer.zero_grad(set_to_none=True)
+            if run.env.rank == 0:
+                stage_log.append(os.path.join(run.folder, "metrics.jsonl"), {
+                    "stage": run.stage, "step": step + 1, "loss": round(step_loss, 6),
+                    "lr": run.scheduler.get_last_lr()[0], "seconds": round(time.perf_counter() - tick, 4),
+                    "items": batch_ids})
+            _save_if_due(run, step + 1)
             advance(step_loss)
     elapsed = time.perf_counter() - began
-    with dist.autocast(env):
-        loss_after = probe_loss(model, probe)
-    result = {
-        "stage": stage,
-        "steps": total,
-        "resumed_from": start,
-        "items": len(items),
-        "trainable": counts,
-        "loss_before": loss_before,
-        "loss_after": loss_after,
-        "seconds": round(elapsed, 3),
-        "tokens_per_s": round(tokens / elapsed, 2) if elapsed else None,
-        "data_wait_s": round(waited, 3),
-        "data_share": round(waited / elapsed, 4) if elapsed else None,
-        "data": data | {"reasons": sorted(reasons)},
-        "peak_memory_mb": dist.peak_memory_mb(env),
-        "fingerprint": fingerprint,
-    }
-    trained = ckpt.trainable_state(model)  # every rank: a collective gather under ZeRO-3
-    if env.rank == 0:
-        ckpt.save_weights(trained, os.path.join(folder, "trained.safetensors"))
-        atomic_write_text(done_file, json.dumps(result, indent=2))
-    return result
+    tokens, waited = tally["tokens"], tally["waited"]
+    return {"seconds": round(elapsed, 3), "tokens_per_s": round(tokens / elapsed, 2) if elapsed else None,
+            "data_wait_s": round(waited, 3), "data_share": round(waited / elapsed, 4) if elapsed else None,
+            "data": tally["data"] | {"reasons": sorted(tally["reasons"])}}
+
+
+def _accumulate(run: _Run, loader, step: int, tally: dict) -> tuple[float, list]:
+    """Forward and backward over `run.accum` micro-batches; returns the step's mean loss and its item ids."""
+    from s2i_core.lmm import distributed as dist
+
+    step_loss, batch_ids = 0.0, []
+    for _ in range(run.accum):
+        wait = time.perf_counter()
+        batch, got = next(loader)
+        tally["waited"] += time.perf_counter() - wait
+        for key in L.COUNTS:
+            tally["data"][key] += got[key]
+        tally["reasons"].update(got["reasons"])
+        if batch is None:
+            raise ConfigError(
+                f"stage {run.stage}, step {step + 1}: every item of the batch was dropped "
+                f"({'; '.join(got['reasons'])}); raise max_length or set lmm.max_video_tokens"
+            )
+        batch = L.to_device(batch, run.env.device)
+        with dist.autocast(run.env):
+            loss = run.engine(**batch).loss
+        dist.backward(run.engine, loss, run.env, run.accum)
+        step_loss += float(loss.detach()) / run.accum
+        tally["tokens"] += int(batch["attention_mask"].sum())
+        batch_ids += got["ids"]
+    return step_loss, batch_ids
+
+
+def _save_if_due(run: _Run, done: int) -> None:
+    """Checkpoint every `save_every` steps and at the end. DeepSpeed saves collectively (every rank writes its
+    partition); otherwise rank 0 alone."""
+    if done % run.cfg.save_every and done != run.total:
+        return
+    if run.env.deepspeed is None and run.env.rank != 0:
+        return
+    ckpt.save_checkpoint(os.path.join(run.folder, "checkpoints"), done, run.model, run.optimizer, run.scheduler,
+                         {"stage": run.stage, "total": run.total, "fingerprint": run.fingerprint},
+                         keep=run.cfg.keep_checkpoints, engine=run.ds_engine)
 
 
 def probe_loss(model, batch) -> float:
@@ -255,76 +293,8 @@ def probe_loss(model, batch) -> float:
     return round(value, 6)
 
 
-def plot_losses(output_dir: str, stages: list[int]) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, len(stages), figsize=(5 * len(stages), 3.5), squeeze=False)
-    for ax, stage in zip(axes[0], stages):
-        rows = _read(os.path.join(output_dir, f"stage{stage}", "metrics.jsonl"))
-        ax.plot([r["step"] for r in rows], [r["loss"] for r in rows])
-        ax.set(title=f"stage {'I' * stage}", xlabel="step", ylabel="loss")
-    fig.tight_layout()
-    fig.savefig(os.path.join(output_dir, "loss.png"), dpi=100)
-    plt.close(fig)
-
-
 def _lr_factor(step: int, warmup: int, total: int) -> float:
     if step < warmup:
         return (step + 1) / (warmup + 1)
     progress = (step - warmup) / max(1, total - warmup)
     return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress))
-
-
-def _append(path: str, row: dict) -> None:
-    with open(path, "a", encoding="utf-8") as fh:
-        fh.write(json.dumps(row) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
-def _keep_until(path: str, step: int) -> None:
-    rows = [r for r in _read(path) if r["step"] <= step]
-    atomic_write_text(path, "".join(json.dumps(r) + "\n" for r in rows))
-
-
-def _read(path: str) -> list[dict]:
-    """The rows of a metrics log; a torn last line (the process was killed mid-write) is left out."""
-    if not os.path.exists(path):
-        return []
-    with open(path, encoding="utf-8") as fh:
-        lines = [line for line in fh if line.strip()]
-    rows = []
-    for number, line in enumerate(lines, 1):
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:
-            if number < len(lines):
-                raise ConfigError(f"{path}:{number}: not a JSON line; the log is damaged") from None
-    return rows
-
-
-def _progress(label: str, total: int, start: int, show: bool):
-    from contextlib import contextmanager
-
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    @contextmanager
-    def bar():
-        if not show:
-            yield lambda loss: None
-            return
-        with Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("loss {task.fields[loss]}"),
-            TimeRemainingColumn(),
-            transient=False,
-        ) as prog:
-            task = prog.add_task(label, total=total, completed=start, loss="-")
-            yield lambda loss: prog.update(task, advance=1, loss=f"{loss:.4f}")
-
-    return bar()

@@ -39,12 +39,12 @@ def assess(cfg: DictConfig, registry: Registry) -> dict:
 
 
 def run(cfg: DictConfig, registry: Registry) -> int:
-    if cfg.get("model"):  # a tuned video LMM scores and explains instead (docs/training.md)
+    if cfg.model:  # a tuned video LMM scores and explains instead (docs/training.md)
         from s2i_core.lmm.inference import run_assess
 
         return run_assess(cfg, registry)
     record = assess(cfg, registry)
-    if cfg.get("json", False):
+    if cfg.json:
         print(json.dumps(record, indent=2, sort_keys=True, ensure_ascii=False))
         return 1 if "error" in record else 0
     from rich.console import Console

@@ -33,11 +33,11 @@ def scoring(cfg: DictConfig, out: Path, registry: Registry) -> int:
     dataset = registry.build("dataset", cfg.dataset)
     items = dataset.items()
     if cfg.limit:
-        items = items[: int(cfg.limit)]
+        items = items[: cfg.limit]
     predict = build_predictor(cfg, registry)
-    scored, failed = bench.predict_all(items, predict, batch=int(cfg.batch), label=f"scoring {cfg.dataset.impl}")
+    scored, failed = bench.predict_all(items, predict, batch=cfg.batch, label=f"scoring {cfg.dataset.impl}")
     summary = bench.report(scored, failed, out, name=cfg.dataset.impl, source=cfg.source,
-                           bootstrap=int(cfg.bootstrap), seed=int(cfg.seed))
+                           bootstrap=cfg.bootstrap, seed=cfg.seed)
     bench.print_summary(summary)
     print(f"-> {out}")
     return 1 if failed else 0
@@ -55,12 +55,12 @@ def justification(cfg: DictConfig, out: Path, registry: Registry) -> int:
         answers = bench.load_answers(cfg.answers)
     elif cfg.model:
         answers = bench.answer_with_model(items, cfg.model, cfg.videos, out / "answers.jsonl", registry,
-                                          max_new_tokens=int(cfg.max_new_tokens))
+                                          max_new_tokens=cfg.max_new_tokens)
     else:
         raise ConfigError("task=justification needs answers=<.jsonl of {id, answer}> or model=<tuned model dir> "
                           "with videos=<folder the bench's video paths are relative to>")
     judge = registry.build("judge", cfg.judge)
-    summary = bench.run(items, answers, judge, repeats=int(cfg.repeats), seed=int(cfg.seed), out=out)
+    summary = bench.run(items, answers, judge, repeats=cfg.repeats, seed=cfg.seed, out=out)
     bench.print_summary(summary)
     print(f"-> {out}")
     return 1 if summary["failed"] else 0
@@ -74,13 +74,13 @@ def build(cfg: DictConfig, out: Path, registry: Registry) -> int:
     path = Path(cfg.records)
     path = path / "records.jsonl" if path.is_dir() else path
     dataset_manifest.verify_if_generated(path.parent, [path.name], "records")
-    items = s2ibench.build(read_jsonl(path, "records file"), count=int(cfg.count), seed=int(cfg.seed))
+    items = s2ibench.build(read_jsonl(path, "records file"), count=cfg.count, seed=cfg.seed)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "s2i_bench.jsonl", "".join(json.dumps(i, sort_keys=True) + "\n" for i in items))
     counts: dict[str, int] = {}
     for item in items:
         counts[item["dimension"]] = counts.get(item["dimension"], 0) + 1
-    dataset_manifest.write(out, {"records": str(path), "count": len(items), "seed": int(cfg.seed),
+    dataset_manifest.write(out, {"records": str(path), "count": len(items), "seed": cfg.seed,
                                  "per_target": counts, "versions": resolved_versions()}, ["s2i_bench.jsonl"])
     print(f"{len(items)} questions over {len(counts)} targets -> {out / 's2i_bench.jsonl'}")
     return 0

@@ -36,11 +36,11 @@ def run(cfg: DictConfig, registry: Registry) -> int:
     scorer_nodes = {name: OmegaConf.to_container(node, resolve=True) for name, node in (cfg.scorers or {}).items()}
     if not scorer_nodes:
         raise ConfigError("no scorers selected: use scorers=default or scorers=[name,...]")
-    start = Aggregation.from_config(cfg.get("aggregation"))
+    start = Aggregation.from_config(cfg.aggregation)
 
     # (1) the labelled set
     labels_path = Path(str(cfg.labels)).resolve()
-    root = Path(str(cfg.input)).resolve() if cfg.get("input") else labels_path.parent
+    root = Path(str(cfg.input)).resolve() if cfg.input else labels_path.parent
     labels = read_labels(labels_path, root)
     mos_range, folds, settings = _fit_options(cfg)
     target, (low, high) = calibration.normalise_mos([mos for _, mos in labels], mos_range)
@@ -50,7 +50,7 @@ def run(cfg: DictConfig, registry: Registry) -> int:
     out = Path(job_output_dir(cfg)).resolve()
     out.mkdir(parents=True, exist_ok=True)
     rows = score_labelled(registry, scorer_nodes, root, [video for video, _ in labels], out / "scores.jsonl",
-                          bool(cfg.get("progress", True)))
+                          cfg.progress)
     errors = [{"video": r["video"], "error": r["error"], "message": r["message"]} for r in rows if not r["ok"]]
     atomic_write_jsonl(out / "errors.jsonl", errors)
     ok = [r for r in rows if r["ok"]]
@@ -61,8 +61,8 @@ def run(cfg: DictConfig, registry: Registry) -> int:
     y = [target_of[r["video"]] for r in ok]
 
     # (3) cross-validate, then fit on everything
-    cv = calibration.cross_validate(scores, y, start, folds=folds, seed=int(cfg.seed), **settings)
-    fitted, loss = calibration.fit(scores, y, start, seed=int(cfg.seed), **settings)
+    cv = calibration.cross_validate(scores, y, start, folds=folds, seed=cfg.seed, **settings)
+    fitted, loss = calibration.fit(scores, y, start, seed=cfg.seed, **settings)
     in_sample = {"default": calibration.metrics(calibration.overall_scores(start, scores), y),
                  "fitted": calibration.metrics(calibration.overall_scores(fitted, scores), y)}
 
@@ -72,7 +72,7 @@ def run(cfg: DictConfig, registry: Registry) -> int:
             "labels": str(labels_path), "input": str(root), "n_videos": len(ok), "n_failed": len(errors),
             "scorers": scorer_nodes, "dimensions": sorted(scores[0]),
             "mos_range": [low, high], "mos_range_from": "config" if mos_range is not None else "labels",
-            "start": start.as_config(), "fit": {**settings, "seed": int(cfg.seed), "loss": loss},
+            "start": start.as_config(), "fit": {**settings, "seed": cfg.seed, "loss": loss},
             "cv": cv, "in_sample": in_sample, "versions": _versions()}
     mos_of = dict(labels)
     full = calibration.overall_scores(fitted, scores)
@@ -80,7 +80,7 @@ def run(cfg: DictConfig, registry: Registry) -> int:
                                                   predictions["fitted"][i], full[i]) for i, r in enumerate(ok)])
     table = _summary_rows(cv, in_sample)
     atomic_write_text(out / "calibration.md", _markdown(meta, table, start, fitted, out))
-    if cfg.get("plot", True):
+    if cfg.plot:
         _plot(out / "calibration.png", y, predictions, cv)
     calibration.save_fit(out / "aggregation.json", fitted, meta)  # last: its presence means the rest is written
     _print(meta, table, start, fitted, out)
@@ -89,14 +89,11 @@ def run(cfg: DictConfig, registry: Registry) -> int:
 
 def _fit_options(cfg: DictConfig) -> tuple[list[float] | None, int, dict]:
     """mos_range (None: from the labels), the number of folds and the fit settings, checked."""
-    mos_range = cfg.get("mos_range")
-    if mos_range is not None and not OmegaConf.is_list(mos_range):
-        raise ConfigError(f"mos_range={mos_range!r}: give [low, high], e.g. mos_range=[1,5], or null")
-    mos_range = None if mos_range is None else [float(v) for v in mos_range]
-    folds = int(cfg.folds)
+    mos_range = None if cfg.mos_range is None else list(cfg.mos_range)
+    folds = cfg.folds
     if folds < 2:
         raise ConfigError(f"folds={folds}: cross-validation needs at least 2 folds")
-    settings = {"restarts": int(cfg.restarts), "regularization": float(cfg.regularization)}
+    settings = {"restarts": cfg.restarts, "regularization": cfg.regularization}
     if settings["restarts"] < 0 or settings["regularization"] < 0:
         raise ConfigError(f"restarts={settings['restarts']}, regularization={settings['regularization']}: "
                           "neither may be negative")

@@ -54,7 +54,7 @@ def generate(cfg: DictConfig, registry: Registry, output_dir: str | Path | None 
 
     Workers score with the plugins of `registry`, those registered in code included (`Registry.recipe`)."""
     out = Path(output_dir or job_output_dir(cfg)).resolve()
-    show = check_bool("progress", cfg.get("progress", True)) if progress is None else progress
+    show = check_bool("progress", cfg.progress) if progress is None else progress
     check_options(cfg)
     registry.recipe()  # a plugin that workers could not rebuild fails here, before any work
     scorer_nodes = {name: OmegaConf.to_container(node, resolve=True) for name, node in (cfg.scorers or {}).items()}
@@ -65,10 +65,10 @@ def generate(cfg: DictConfig, registry: Registry, output_dir: str | Path | None 
     check_one_scorer_per_dimension(scorer_nodes, registry)
     registry.config("executor", cfg.executor)  # its ranges too, before any work
     # A missing or corrupt aggregation.from_file, or a fit made for other dimensions, fails before any scoring.
-    aggregation = Aggregation.from_config(cfg.get("aggregation"))
-    for warning in check_scorers(aggregation, cfg.get("aggregation"), scorer_nodes, registry):
+    aggregation = Aggregation.from_config(cfg.aggregation)
+    for warning in check_scorers(aggregation, cfg.aggregation, scorer_nodes, registry):
         _warn(warning)
-    if cfg.get("rewriter"):  # a bad rewriter option (retries=-1, an endpoint that is no URL) fails before scoring
+    if cfg.rewriter:  # a bad rewriter option (retries=-1, an endpoint that is no URL) fails before scoring
         registry.build("rewriter", OmegaConf.to_container(cfg.rewriter, resolve=True))
 
     # (1) which videos
@@ -78,7 +78,7 @@ def generate(cfg: DictConfig, registry: Registry, output_dir: str | Path | None 
         raise ConfigError(f"input {str(root)!r} holds no video files (looked for "
                           f"{', '.join(sorted(select.VIDEO_SUFFIXES))})")
     rels = [p.relative_to(root).as_posix() for p in found]
-    rels = select.subset(rels, float(cfg.get("fraction", 1.0)), cfg.get("limit"), int(cfg.seed))
+    rels = select.subset(rels, cfg.fraction, cfg.limit, cfg.seed)
     # The decoder must load before any video is tried: otherwise every video would be a decode error.
     decoder_versions = check_decoder()
     with OutputLock(out):
@@ -87,18 +87,15 @@ def generate(cfg: DictConfig, registry: Registry, output_dir: str | Path | None 
 
 
 def check_options(cfg: DictConfig) -> None:
-    """Types and ranges of the top-level options (plugin options are checked by the registry); also run when
-    another pipeline calls `generate` directly."""
-    check_int("seed", cfg.get("seed"))
-    check_float("fraction", cfg.get("fraction", 1.0), 0.0, 1.0, low_open=True)
-    check_int("limit", cfg.get("limit"), 1, allow_none=True)
-    balance = cfg.get("balance") or {}
-    check_int("balance.n", balance.get("n") or 0, 0)
-    if balance.get("proxy", "bpp") not in ("bpp", "sharpness"):
-        raise ConfigError(f"balance.proxy={balance.get('proxy')!r}: use bpp or sharpness")
-    check_bool("report", cfg.get("report", True))
-    check_int("report_examples", cfg.get("report_examples", 6), 0)
-    if not isinstance(cfg.get("input"), str) or not cfg.input:
+    """Ranges of the top-level options (their types are the schema's, GenerateConfig; plugin options are
+    checked by the registry); also run when another pipeline calls `generate` directly."""
+    check_float("fraction", cfg.fraction, 0.0, 1.0, low_open=True)
+    check_int("limit", cfg.limit, 1, allow_none=True)
+    check_int("balance.n", cfg.balance.n, 0)
+    if cfg.balance.proxy not in ("bpp", "sharpness"):
+        raise ConfigError(f"balance.proxy={cfg.balance.proxy!r}: use bpp or sharpness")
+    check_int("report_examples", cfg.report_examples, 0)
+    if not cfg.input:
         raise ConfigError("input= must name a folder of videos")
 
 
@@ -119,7 +116,7 @@ def _generate(cfg, out: Path, show: bool, registry: Registry, scorer_nodes: dict
     errors = [{"video": r["video"], "error": r["error"], "message": r["message"]} for r in rows if not r["ok"]]
     errors = sorted(errors + skipped, key=lambda e: e["video"])
     captions = None
-    if (cfg.get("captions") or {}).get("enabled"):
+    if cfg.captions.enabled:
         from s2i_core.sig.captions import caption_videos
 
         captions = caption_videos(cfg.captions, registry, root, [r["video"] for r in ok], work, show)
@@ -145,11 +142,11 @@ def _generate(cfg, out: Path, show: bool, registry: Registry, scorer_nodes: dict
         "aggregation": aggregation.as_config(),  # the values used, also when they came from a fit file
         "fidelity": mapping_fidelity(records),
     }
-    if cfg.get("report", True):
+    if cfg.report:
         from s2i_core.sig.report import write_report
 
         write_report(out, root, records, {**manifest, "files": sorted(files + ["report.html"])}, errors,
-                     int(cfg.get("report_examples", 6)), int(cfg.get("report_thumbnails", 500)))
+                     cfg.report_examples, cfg.report_thumbnails)
         files.append("report.html")
     dataset_manifest.remove_unlisted(out, previous, set(files))
     # The manifest goes last: its presence means every file it lists is complete and of this config.
@@ -160,10 +157,10 @@ def _generate(cfg, out: Path, show: bool, registry: Registry, scorer_nodes: dict
 
 def _balanced(cfg, executor, root: Path, rels: list[str], show: bool) -> list[str]:
     """`balance.n` videos picked evenly over a cheap quality proxy, or all of `rels` when balance.n is 0."""
-    balance_n = int(cfg.get("balance", {}).get("n") or 0)
+    balance_n = cfg.balance.n
     if not balance_n:
         return rels
-    kind = cfg.balance.get("proxy", "bpp")
+    kind = cfg.balance.proxy
     items = [(str(root / r), r, kind) for r in rels]
     with progress_bar(show, "proxy scores", len(items)) as advance:
         proxies = {}

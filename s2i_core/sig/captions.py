@@ -20,8 +20,10 @@ from s2i_core.sig.io import Journal, dumps
 
 def caption_videos(cfg, registry, root: Path, videos: list[str], work: Path, show: bool) -> dict[str, str]:
     """{video: caption} for `videos`, from the journal where present, else from the model."""
-    node = OmegaConf.to_container(cfg, resolve=True) if OmegaConf.is_config(cfg) else dict(cfg)
-    if not node.get("model"):
+    from s2i_core.schemas import CaptionsConfig
+
+    node = OmegaConf.to_container(OmegaConf.merge(OmegaConf.structured(CaptionsConfig), cfg), resolve=True)
+    if not node["model"]:
         raise ConfigError("captions.enabled=true needs captions.model=<model folder> (a video LMM the adapters "
                           "in `s2i plugins` can load)")
     key = hashlib.sha256(dumps(node).encode()).hexdigest()[:12]
@@ -32,15 +34,14 @@ def caption_videos(cfg, registry, root: Path, videos: list[str], work: Path, sho
         from s2i_core.lmm.inference import load_scorer
         from s2i_core.sig.progress import progress_bar
 
-        model = load_scorer(node["model"], registry, device=node.get("device", "auto"),
-                            batch_size=int(node.get("batch_size", 2)),
-                            trust_remote_code=bool(node.get("trust_remote_code", False)))
-        size = max(1, int(node.get("batch_size", 2)))
+        model = load_scorer(node["model"], registry, device=node["device"], batch_size=node["batch_size"],
+                            trust_remote_code=node["trust_remote_code"])
+        size = max(1, node["batch_size"])
         with journal, progress_bar(show, "captions", len(videos), completed=len(videos) - len(todo)) as advance:
             for start in range(0, len(todo), size):
                 batch = todo[start:start + size]
                 texts = model.justify([str(root / v) for v in batch], question=node["question"],
-                                      max_new_tokens=int(node.get("max_new_tokens", 64)))
+                                      max_new_tokens=node["max_new_tokens"])
                 for video, text in zip(batch, texts):
                     text = " ".join(text.split())
                     journal.append({"video": video, "caption": text})

@@ -32,8 +32,8 @@ def _node(cfg, key):
 def build_records(rows: list[dict], cfg, registry, work_dir: Path,
                   captions: dict[str, str] | None = None) -> tuple[list[dict], dict, object]:
     """Records for the ok rows (sorted by video), plus rewrite counts and the fitted level mapper."""
-    seed = int(cfg.seed)
-    agg = Aggregation.from_config(cfg.get("aggregation"))
+    seed = cfg.seed
+    agg = Aggregation.from_config(cfg.aggregation)
     mapper = registry.build("level_mapper", cfg.level_mapper)
     scored = []
     for row in rows:
@@ -65,8 +65,8 @@ def build_records(rows: list[dict], cfg, registry, work_dir: Path,
     rewriter = registry.build("rewriter", rewriter_node)
     texts, rewrite_stats = rewrite_all(rewriter, drafts, work_dir / "rewrites.jsonl", rewriter_node)
 
-    expanders = sorted((name, registry.build("expander", node)) for name, node in (cfg.get("expanders") or {}).items())
-    in_text = bool((cfg.get("captions") or {}).get("in_justification", True))
+    expanders = sorted((name, registry.build("expander", node)) for name, node in cfg.expanders.items())
+    in_text = captions is not None and cfg.captions.in_justification
     for r in records:
         r["justification"] = texts[r["video"]]
         if captions and r["video"] in captions:
@@ -85,8 +85,8 @@ def write_outputs(out: Path, records: list[dict], errors: list[dict], cfg, regis
     files = ["records.jsonl", "errors.jsonl"]
     atomic_write_jsonl(out / "records.jsonl", records)
     atomic_write_jsonl(out / "errors.jsonl", errors)
-    context = {"seed": int(cfg.seed), "input": str(Path(cfg.input).resolve())}
-    for name, node in sorted((cfg.get("writers") or {}).items()):
+    context = {"seed": cfg.seed, "input": str(Path(cfg.input).resolve())}
+    for name, node in sorted(cfg.writers.items()):
         files += registry.build("writer", node).write(records, out, context)
     return files
 

@@ -73,8 +73,6 @@ def rewrite_all(rewriter, items: list[tuple[str, str, str, dict]], journal_path,
         dict[str, str], dict]:
     """items: (video, template text, rng seed string, record levels). Returns {video: final text} and counts
     (`failed_by_kind`: failures by their kind)."""
-    stats = {"accepted": 0, "rejected": 0, "failed": 0, "unchecked": 0}
-    failed_by_kind: Counter = Counter()
     cached = getattr(rewriter, "cached", False)
     journal = Journal(journal_path, key="key") if cached else None
     done = journal.read() if journal else {}
@@ -114,6 +112,14 @@ def rewrite_all(rewriter, items: list[tuple[str, str, str, dict]], journal_path,
     finally:
         if journal is not None:
             journal.close()
+    return _tally(rewriter, items, replies)
+
+
+def _tally(rewriter, items: list[tuple[str, str, str, dict]], replies: dict[str, str | RewriteFailed]) -> tuple[
+        dict[str, str], dict]:
+    """The final text per video (the template text unless a reply passed the rating check) and the counts."""
+    stats = {"accepted": 0, "rejected": 0, "failed": 0, "unchecked": 0}
+    failed_by_kind: Counter = Counter()
     out = {}
     for video, text, _, levels in items:
         reply = replies[video]

@@ -14,12 +14,12 @@ import os
 import signal
 from contextlib import contextmanager
 
-TRAINER = "s2i_core.lmm.trainer"
+TRAINER = "s2i_core.lmm.stage_log"  # where the trainer's progress bar lives
 
 
 def _kill_after(stage: int, step: int):
     def patch(trainer) -> None:
-        progress = trainer._progress  # AttributeError here (the trainer renamed it) fails the test loudly
+        progress = trainer.progress  # AttributeError here (the trainer renamed it) fails the test loudly
 
         def killing_progress(label: str, total: int, start: int, show: bool):
             bar = progress(label, total, start, show)
@@ -40,7 +40,7 @@ def _kill_after(stage: int, step: int):
 
             return wrapped()
 
-        trainer._progress = killing_progress
+        trainer.progress = killing_progress
 
     return patch
 
