@@ -22,6 +22,11 @@ from s2i_core.sig.records import validate_record
 from s2i_core.sig.rewrite import record_levels, rewrite_all
 
 ROUND = 6  # stored scores; levels are derived from the stored (rounded) values so they always agree
+RAW_DIGITS = 6  # significant digits of a stored raw measurement: the last bits of a float differ between CPUs
+
+
+def _raw(value):
+    return None if value is None else float(f"{value:.{RAW_DIGITS}g}")
 
 
 def _node(cfg, key):
@@ -50,7 +55,7 @@ def build_records(rows: list[dict], cfg, registry, work_dir: Path,
     for row, dims, groups, overall in scored:
         records.append({
             "video": row["video"], "meta": row["meta"],
-            "dimensions": {d: {"score": s, "level": mapper.level(d, s), "raw": row["scores"][d]["raw"],
+            "dimensions": {d: {"score": s, "level": mapper.level(d, s), "raw": _raw(row["scores"][d]["raw"]),
                                "unit": row["scores"][d]["unit"], "group": BY_NAME[d].group,
                                "confidence": row["scores"][d].get("confidence", 1.0)}
                            for d, s in dims.items()},
