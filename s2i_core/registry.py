@@ -6,13 +6,19 @@ import importlib.metadata as md
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import pluggy
 
 from s2i_core import hookspecs
 from s2i_core.errors import ConfigError, DuplicateNameError, PluginLoadError, UnknownNameError
+from s2i_core.protocols import check_built
 from s2i_core.specs import KIND_BY_NAME, KINDS, Spec, check_spec
+
+if TYPE_CHECKING:
+    from s2i_core.lmm.adapter import LmmAdapter
+    from s2i_core.protocols import (CotTemplate, Dataset, Executor, Expander, Judge, LevelMapper, Rewriter,
+                                    Scorer, Writer)
 
 
 class PluginWarning(UserWarning):
@@ -123,9 +129,37 @@ class Registry:
                             config)
         return config
 
+    # One overload per kind, so `build("scorer", node)` is a Scorer to a type checker.
+    @overload
+    def build(self, kind: Literal["scorer"], node: Any) -> Scorer: ...
+    @overload
+    def build(self, kind: Literal["level_mapper"], node: Any) -> LevelMapper: ...
+    @overload
+    def build(self, kind: Literal["cot_template"], node: Any) -> CotTemplate: ...
+    @overload
+    def build(self, kind: Literal["expander"], node: Any) -> Expander: ...
+    @overload
+    def build(self, kind: Literal["rewriter"], node: Any) -> Rewriter: ...
+    @overload
+    def build(self, kind: Literal["writer"], node: Any) -> Writer: ...
+    @overload
+    def build(self, kind: Literal["executor"], node: Any) -> Executor: ...
+    @overload
+    def build(self, kind: Literal["lmm_adapter"], node: Any) -> LmmAdapter: ...
+    @overload
+    def build(self, kind: Literal["judge"], node: Any) -> Judge: ...
+    @overload
+    def build(self, kind: Literal["dataset"], node: Any) -> Dataset: ...
+    @overload
+    def build(self, kind: str, node: Any) -> Any: ...
+
     def build(self, kind: str, node: Any) -> Any:
+        """Build the plugin `node` names, checked against its kind's Protocol (`s2i_core.protocols`)."""
         name, _ = _split_node(node)
-        return self.get(kind, name).build(self.config(kind, node))
+        spec = self.get(kind, name)
+        built = spec.build(self.config(kind, node))
+        check_built(kind, name, str(self.entries(kind)[name].provider), type(spec), built)
+        return built
 
     def recipe(self) -> Recipe:
         """What a worker process needs to rebuild this registry. A plugin registered in code must be a module

@@ -6,7 +6,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from s2i_core.errors import S2IError
 
@@ -23,7 +23,11 @@ class DimensionScore:
     confidence: float = 1.0
 
 
+@runtime_checkable
 class Scorer(Protocol):
+    """Scores one dimension of a decoded clip. Optional: `sampling` (a `s2i_core.video.Sampling`: the frames it
+    needs; see `sampling_for`)."""
+
     dimension: str
 
     def __call__(self, clip) -> DimensionScore: ...

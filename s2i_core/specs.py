@@ -3,6 +3,9 @@
 A spec names a plugin object, says how to build it (`build(config)`), what it is configured by (a dataclass
 whose fields all have defaults: the Hydra schema) and what it does in one line. Heavy imports belong inside
 `build`, so listing plugins never imports torch or transformers.
+
+Each kind's spec is a `Spec[P]`, P the Protocol of what its `build` returns (`s2i_core.protocols`), so
+`registry.build(kind, node)` is typed and the registry can check the built object against P.
 """
 
 from __future__ import annotations
@@ -11,9 +14,16 @@ import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from s2i_core.errors import PluginLoadError
+from s2i_core.protocols import (CotTemplate, Dataset, Executor, Expander, Judge, LevelMapper, Rewriter, Scorer,
+                                Writer)
+
+if TYPE_CHECKING:
+    from s2i_core.lmm.adapter import LmmAdapter  # a base class, not a Protocol; it imports numpy
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -22,9 +32,9 @@ class NoConfig:
 
 
 @dataclass(frozen=True)
-class Spec:
+class Spec(Generic[T]):
     name: str
-    build: Callable[[Any], Any]
+    build: Callable[[Any], T]
     config: type = NoConfig
     description: str = ""
     # For multi-select groups: part of the `default` preset (e.g. `scorers=default`).
@@ -33,7 +43,7 @@ class Spec:
 
 
 @dataclass(frozen=True)
-class ScorerSpec(Spec):
+class ScorerSpec(Spec[Scorer]):
     """Scores one quality dimension of a decoded clip. `dimension` is None when the config chooses it."""
 
     dimension: str | None = None
@@ -41,47 +51,47 @@ class ScorerSpec(Spec):
 
 
 @dataclass(frozen=True)
-class LevelMapperSpec(Spec):
+class LevelMapperSpec(Spec[LevelMapper]):
     kind: ClassVar[str] = "level_mapper"
 
 
 @dataclass(frozen=True)
-class CotTemplateSpec(Spec):
+class CotTemplateSpec(Spec[CotTemplate]):
     kind: ClassVar[str] = "cot_template"
 
 
 @dataclass(frozen=True)
-class ExpanderSpec(Spec):
+class ExpanderSpec(Spec[Expander]):
     kind: ClassVar[str] = "expander"
 
 
 @dataclass(frozen=True)
-class RewriterSpec(Spec):
+class RewriterSpec(Spec[Rewriter]):
     kind: ClassVar[str] = "rewriter"
 
 
 @dataclass(frozen=True)
-class WriterSpec(Spec):
+class WriterSpec(Spec[Writer]):
     kind: ClassVar[str] = "writer"
 
 
 @dataclass(frozen=True)
-class ExecutorSpec(Spec):
+class ExecutorSpec(Spec[Executor]):
     kind: ClassVar[str] = "executor"
 
 
 @dataclass(frozen=True)
-class LmmAdapterSpec(Spec):
+class LmmAdapterSpec(Spec["LmmAdapter"]):
     kind: ClassVar[str] = "lmm_adapter"
 
 
 @dataclass(frozen=True)
-class JudgeSpec(Spec):
+class JudgeSpec(Spec[Judge]):
     kind: ClassVar[str] = "judge"
 
 
 @dataclass(frozen=True)
-class DatasetSpec(Spec):
+class DatasetSpec(Spec[Dataset]):
     kind: ClassVar[str] = "dataset"
 
 

@@ -13,7 +13,8 @@ import pytest
 from s2i_core import hookimpl
 from s2i_core.errors import ConfigError, DuplicateNameError, PluginLoadError, UnknownNameError
 from s2i_core.registry import PluginWarning, load_registry
-from s2i_core.specs import KINDS, ScorerSpec
+from s2i_core.scoring import DimensionScore
+from s2i_core.specs import KINDS, ExpanderSpec, RewriterSpec, ScorerSpec
 
 from conftest import run_s2i
 
@@ -28,6 +29,9 @@ class Fixed:
 
     def __init__(self, cfg):
         self.cfg = cfg
+
+    def __call__(self, clip) -> DimensionScore:
+        return DimensionScore(self.cfg.threshold, self.cfg.threshold, "")
 
 
 def scorer_plugin(*names: str) -> object:
@@ -79,6 +83,30 @@ def test_config_is_typed_and_unknown_options_are_named():
     assert isinstance(scorer, Fixed) and scorer.cfg == ThresholdConfig(0.25)
     with pytest.raises(ConfigError, match="threshold"):
         registry.build("scorer", {"impl": "grain", "treshold": 0.25})
+
+
+class NotAnExpander:  # a rewriter's method under an expander's name
+    def __init__(self, cfg):
+        pass
+
+    def rewrite(self, text, rng):
+        return text
+
+
+def test_a_built_object_missing_its_protocol_methods_is_refused_naming_plugin_and_method():
+    class Plugin:
+        @hookimpl
+        def s2i_expanders(self):
+            yield ExpanderSpec("mixed_up", NotAnExpander)
+
+        @hookimpl
+        def s2i_rewriters(self):
+            yield RewriterSpec("fine", NotAnExpander)
+
+    registry = load_registry(load_entry_points=False, extra=[("mixup_pkg", Plugin())])
+    with pytest.raises(PluginLoadError, match=r"expander 'mixed_up' \(plugin mixup_pkg.*without expand"):
+        registry.build("expander", "mixed_up")
+    assert isinstance(registry.build("rewriter", "fine"), NotAnExpander)
 
 
 def test_misspelled_hook_is_reported_and_skipped():
