@@ -16,7 +16,7 @@ from s2i_core.sig import select
 from s2i_core.errors import ConfigError
 from s2i_core.sig.io import Journal, read_jsonl
 from s2i_core.sig.aggregation import Aggregation
-from s2i_core.sig.records import validate_record
+from s2i_core.sig.records import Rating, Record, validate_record
 from s2i_core.sig.rewrite import level_words, rewrite_all
 
 
@@ -84,6 +84,18 @@ def test_any_subset_of_dimensions_gives_a_valid_record_and_groups_only_when_scor
     rec = make_record({"colorfulness": 0.7}, m)
     assert set(rec["groups"]) == {"aesthetic"} and validate_record(rec) == []
     assert validate_record({**rec, "overall": {"score": 1.5, "level": "great"}}) != []
+
+
+def test_record_view_walks_dimensions_then_groups_then_overall_and_names_a_missing_rating(registry):
+    m = registry.build("level_mapper", "equal_width")
+    row = make_record({"noise": 0.1, "colorfulness": 0.7}, m)
+    ratings = list(Record(row).ratings())
+    assert [(r.key, r.kind) for r in ratings] == [("noise", "dimension"), ("colorfulness", "dimension"),
+                                                 *((g, "group") for g in row["groups"]), ("overall", "overall")]
+    assert ratings[0] == Rating("noise", "dimension", 0.1, "bad")
+    assert Record(row).rating("overall").score == row["overall"]["score"]
+    assert Record(row).rating("sharpness") is None
+    assert Record(row).levels()["colorfulness"] == "good"
 
 
 def test_phrase_pools_never_contain_a_level_word():

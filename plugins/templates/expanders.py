@@ -13,6 +13,7 @@ from s2i_plugins.templates.phrases import name_of
 
 from s2i_core.dimensions import BY_NAME, LEVELS
 from s2i_core.options import between
+from s2i_core.sig.records import Record
 from s2i_core.specs import ExpanderSpec
 
 
@@ -25,12 +26,6 @@ class ExpanderConfig:
 def _keys(record: dict, cfg: ExpanderConfig, rng) -> list[str]:
     keys = sorted(record["dimensions"]) + sorted(record["groups"]) + (["overall"] if cfg.include_overall else [])
     return rng.sample(keys, min(cfg.per_video, len(keys)))
-
-
-def _rating(record: dict, key: str) -> dict:
-    if key == "overall":
-        return record["overall"]
-    return record["groups"][key] if key in record["groups"] else record["dimensions"][key]
 
 
 def _subject(key: str) -> str:
@@ -56,7 +51,7 @@ class WhatHow:
     def expand(self, record: dict, rng) -> list[dict]:
         out = []
         for key in _keys(record, self.cfg, rng):
-            level = _rating(record, key)["level"]
+            level = Record(record).rating(key).level
             q = rng.choice(HOW).format(s=_subject(key))
             out.append({"type": "what_how", "key": key, "question": q,
                         "answer": f"{_subject(key).capitalize()} of this video is {level}{_explain(key)}."})
@@ -70,7 +65,7 @@ class YesNo:
     def expand(self, record: dict, rng) -> list[dict]:
         out, yes = [], rng.random() < 0.5
         for key in _keys(record, self.cfg, rng):
-            level = _rating(record, key)["level"]
+            level = Record(record).rating(key).level
             asked = level if yes else rng.choice([lv for lv in LEVELS if lv != level])
             answer = (f"Yes, {_subject(key)} of this video is {level}." if yes
                       else f"No, {_subject(key)} of this video is {level}, not {asked}.")
@@ -87,7 +82,7 @@ class MultipleChoice:
     def expand(self, record: dict, rng) -> list[dict]:
         out = []
         for key in _keys(record, self.cfg, rng):
-            level = _rating(record, key)["level"]
+            level = Record(record).rating(key).level
             options = list(LEVELS)
             rng.shuffle(options)
             letters = "ABCDE"

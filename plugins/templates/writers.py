@@ -25,6 +25,7 @@ from s2i_plugins.templates.phrases import name_of
 from s2i_core.dimensions import BY_NAME, DIMENSIONS, GROUPS
 from s2i_core.prompts import SCORE_QUESTION, score_answer
 from s2i_core.sig.io import atomic_write_bytes, atomic_write_jsonl, atomic_write_text
+from s2i_core.sig.records import META_KEYS, OVERALL, Record
 from s2i_core.specs import NoConfig, WriterSpec
 
 ASK_JUSTIFY = (
@@ -126,17 +127,12 @@ class Parquet:
 
         dims = [d.name for d in DIMENSIONS if any(d.name in r["dimensions"] for r in records)]
         rows = []
-        for r in records:
-            row = {"video": r["video"], **{k: r["meta"][k] for k in ("width", "height", "fps", "frames",
-                                                                      "duration_s")}}
-            for d in dims:
-                node = r["dimensions"].get(d, {})
-                row[f"{d}_score"], row[f"{d}_level"] = node.get("score"), node.get("level")
-            for g in GROUPS:
-                node = r["groups"].get(g, {})
-                row[f"{g}_score"], row[f"{g}_level"] = node.get("score"), node.get("level")
-            row.update(overall_score=r["overall"]["score"], overall_level=r["overall"]["level"],
-                       justification=r["justification"], qa=json.dumps(r["qa"], sort_keys=True))
+        for record in map(Record, records):
+            row = {"video": record.video, **{k: record.meta[k] for k in META_KEYS}}
+            for key in [*dims, *GROUPS, OVERALL]:  # a rating the record lacks is a null cell
+                rating = record.rating(key)
+                row[f"{key}_score"], row[f"{key}_level"] = (rating.score, rating.level) if rating else (None, None)
+            row.update(justification=record.justification, qa=json.dumps(record.qa, sort_keys=True))
             rows.append(row)
         sink = pa.BufferOutputStream()
         pq.write_table(pa.Table.from_pylist(rows), sink)

@@ -5,16 +5,14 @@ from __future__ import annotations
 import math
 
 from s2i_core.dimensions import DIMENSIONS, GROUPS, level_index
+from s2i_core.sig.records import Record
 
 
 def _columns(records: list[dict]) -> dict[str, list[tuple[float, str]]]:
     cols: dict[str, list[tuple[float, str]]] = {}
     for r in records:
-        for d, node in r["dimensions"].items():
-            cols.setdefault(d, []).append((node["score"], node["level"]))
-        for g, node in r["groups"].items():
-            cols.setdefault(g, []).append((node["score"], node["level"]))
-        cols.setdefault("overall", []).append((r["overall"]["score"], r["overall"]["level"]))
+        for rating in Record(r).ratings():
+            cols.setdefault(rating.key, []).append((rating.score, rating.level))
     return cols
 
 

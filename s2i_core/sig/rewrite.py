@@ -20,10 +20,11 @@ import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
-from s2i_core.bench.judging import OVERALL, read_ratings
+from s2i_core.bench.judging import read_ratings
 from s2i_core.dimensions import LEVELS
 from s2i_core.llm import TRANSPORT_FIELDS
 from s2i_core.sig.io import Journal, dumps
+from s2i_core.sig.records import Record
 
 _LEVEL_WORD = re.compile(r"\b(" + "|".join(LEVELS) + r")\b", re.IGNORECASE)
 
@@ -44,9 +45,7 @@ def level_words(text: str) -> Counter:
 
 def record_levels(record: dict) -> dict[str, str]:
     """{dimension | group | 'overall': level} of a record."""
-    levels = {d: node["level"] for d, node in record["dimensions"].items()}
-    levels |= {g: node["level"] for g, node in record["groups"].items()}
-    return levels | {OVERALL: record["overall"]["level"]}
+    return Record(record).levels()
 
 
 def rating_problems(levels: dict[str, str], original: str, rewritten: str) -> list[str]:
