@@ -93,12 +93,7 @@ def tiny_overrides(lmm: str) -> list[str]:
     """Hydra overrides that make `lmm=<name>` a tiny random model on a CPU budget."""
     return [
         f"lmm={lmm}",
-        "lmm.tiny=true",
-        "lmm.frames=4",
-        f"lmm.max_pixels={56 * 56}",
-        "lmm.tiny_image_size=28",
-        "device=cpu",
-        "gradient_checkpointing=false",
+        "variant=tiny",  # conf/variant/tiny.yaml: the sizes of a tiny model from config, on the CPU
         "loader.workers=0",  # two shared CPU cores: decode in the training process (tests of workers set it)
     ]
 
