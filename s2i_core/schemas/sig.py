@@ -47,13 +47,19 @@ class CaptionsConfig:
 
 
 @dataclass
-class GenerateConfig:
-    # plugin groups (typed by their plugins' schemas), in the order of the defaults list
+class RatingPlugins:
+    """The plugin groups that turn a video into a rated, justified record (generate and assess); each typed by
+    its plugins' generated schemas, in the order of the defaults lists."""
+
     scorers: Dict[str, Any] = field(default_factory=dict)
     level_mapper: Any = None
     template: Any = None
     rewriter: Any = None
     expanders: Dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class GenerateConfig(RatingPlugins):
     writers: Dict[str, Any] = field(default_factory=dict)
     executor: Any = None
     input: str = "${s2i_samples:}"
@@ -71,12 +77,7 @@ class GenerateConfig:
 
 
 @dataclass
-class AssessConfig:
-    scorers: Dict[str, Any] = field(default_factory=dict)
-    level_mapper: Any = None
-    template: Any = None
-    rewriter: Any = None
-    expanders: Dict[str, Any] = field(default_factory=dict)
+class AssessConfig(RatingPlugins):
     video: str = MISSING
     json: bool = False
     model: Optional[str] = None  # a tuned model folder from `s2i train` (<output>/model): the LMM scores, explains
