@@ -22,7 +22,9 @@ if [ ! -x .venv/bin/python ]; then
   log "creating .venv with $($PYTHON --version)"
   "$PYTHON" -m venv .venv
 fi
-PIP=".venv/bin/python -m pip -q --disable-pip-version-check"
+# -qq: errors only; a machine's pip configuration may name index folders that do not exist, and pip warns about
+# each of them on every install (the README promises a quiet set-up; failures still print)
+PIP=".venv/bin/python -m pip -qq --disable-pip-version-check"
 log "upgrading pip, setuptools, wheel in .venv"
 # Every version is locked (constraints/lock.txt, frozen from a working install): a fresh install resolves the
 # same packages as the one BENCHMARKS.md was measured with.
