@@ -23,7 +23,7 @@ HASHED = ("records.jsonl", "errors.jsonl", "records.parquet", "report.html",
           "instructions/stage1.jsonl", "instructions/stage2.jsonl", "instructions/dataset_info.json")
 
 EXPECTED = {
-    "records.jsonl": "02ede85df9260c61274e558b529b58979382062846824b236605dc35c27093cd",
+    "records.jsonl": "99975db9a735d15ea7dd2992c25cdf31d2fc5f5339a329260adb76d645032566",
     "errors.jsonl": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
     "records.parquet": "1a95689a5421abdd05b820b599de959bb3ea3b5e03ef48d4c285a8a3bb911ef1",
     "report.html": "ac434e148b61f0097c2ac5b82162dd1571305fe807ac8bf6544d5340789f7432",

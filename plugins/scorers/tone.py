@@ -100,7 +100,13 @@ class ColorCastConfig:
     greyest: float = between(0.0, 1.0, default=0.03)
     # chroma below which a surface can be a grey one under a plausible tint
     near_neutral: float = between(0.0, None, default=25.0)
-    support: float = between(0.0, 1.0, default=0.25)  # share of such pixels needed for a full-confidence reading
+    # share of the picture (inside bars) in the mid-tones, where a tint can be seen, for a full-confidence
+    # reading: a night scene that is mostly black shows its light on a few surfaces only
+    lit: float = between(0.0, 1.0, default=0.5)
+    # share of those mid-tones below `near_neutral` for a full-confidence reading: a scene whose lit
+    # surfaces are all strongly coloured (golden light on skin, an aquarium) has none that should be grey;
+    # a strong cast on ordinary content still leaves about an eighth of its mid-tones this close to neutral
+    support: float = between(0.0, 1.0, default=0.12)
 
 
 class ColorCast(MappedScorer):
@@ -112,12 +118,14 @@ class ColorCast(MappedScorer):
     chromatic share (the achromatic-pixel idea of grey-pixel colour constancy: the scene's grey surfaces),
     and that of the less chromatic half, which a cast shifts as a whole while the greyest pixels alone can
     be surfaces of the opposite colour that the cast has just neutralised. raw = geometric mean of the two
-    tints' chroma (unit: Lab), averaged over frames; desaturation leaves it near 0. Where the scene has few
-    pixels that could be grey surfaces at all (mid-tones with chroma below `near_neutral` on less than
-    `support` of the picture inside any bars: a portrait in golden light, an aquarium, a night scene that is
-    mostly black) the reading cannot tell a cast from coloured content,
-    so the confidence falls and the score is not lowered on content alone. Score ramps over log(raw) from
-    `bad` to `good`.
+    tints' chroma (unit: Lab), averaged over frames; desaturation leaves it near 0. The confidence is the
+    product of two shares, each full at its mark and falling faster than linearly below it: the mid-tones'
+    share of the picture inside any bars (`lit`: a night scene that is mostly black, where no tint can be
+    seen, is not judged by its few lit surfaces) and the share of the mid-tones with chroma below
+    `near_neutral` (`support`: a portrait in golden light or an aquarium has no surface that could be grey,
+    so a cast cannot be told from coloured content). A cast changes neither the lit share nor, up to strong
+    casts, much of the near-neutral support, so the reading stays confident as the cast grows. An
+    unreliable reading is not lowered on content alone. Score ramps over log(raw) from `bad` to `good`.
     """
 
     dimension, unit, log_scale = "color_cast", "grey_surface_tint_lab", True
@@ -142,11 +150,10 @@ class ColorCast(MappedScorer):
                 tints.append(float(np.hypot(a[grey].mean(), b[grey].mean())))
             values.append(float(np.sqrt(tints[0] * tints[1])))
             # faster than linear: a reading from a few per cent of the picture is a guess, not a fraction of a
-            # measurement (no faster than 1.5: a cast that removes the last grey surfaces must not gain score)
-            # of the whole picture: a night scene whose few lit mid-tones are near neutral has not shown its
-            # grey surfaces (most of it is black, where no tint can be seen)
-            neutral = float(np.sum(chroma < self.cfg.near_neutral)) / mid.size
-            support.append(min(1.0, neutral / self.cfg.support) ** 1.5)
+            # measurement (no faster than 1.5: a cast that removes grey surfaces must not gain score)
+            lit = min(1.0, a.size / mid.size / self.cfg.lit)
+            neutral = min(1.0, float(np.mean(chroma < self.cfg.near_neutral)) / self.cfg.support)
+            support.append((lit * neutral) ** 1.5)
         if not values:
             return 0.0, 0.0
         return float(np.mean(values)), float(np.mean(support))
