@@ -11,6 +11,8 @@ Levels come from the equal-width mapper: bad < 0.2 <= poor < 0.4 <= fair < 0.6 <
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from clipmakers import (bitrate, cut, encode, footage, have_font, night_street, psnr, screen_page, sky_and_hills,
                         warm_room)
@@ -290,3 +292,38 @@ def test_defects_inside_black_bars_are_caught(barred, scores, bars):
     framed = scores(barred[bars])
     assert_clearly_lower(framed, scores(barred[f"{bars}_vignette"]), "lighting", f"a vignette inside {bars} bars")
     assert_clearly_lower(framed, scores(barred[f"{bars}_dark"]), "exposure", f"under-exposure inside {bars} bars")
+
+
+# --- 8. framing: a shot without straight lines is not judged on its level; a rolled camera is caught ------
+
+def roll(degrees: float, w: int, h: int) -> str:
+    """Camera roll by `degrees`, cropped to the largest centred rectangle the rotated picture fills."""
+    a = math.radians(degrees)
+    keep = min(w / (w * math.cos(a) + h * math.sin(a)), h / (w * math.sin(a) + h * math.cos(a)))
+    return f"rotate={a:.6f}:ow=iw:oh=ih,crop=iw*{keep:.4f}:ih*{keep:.4f},scale={w}:{h}:flags=bicubic"
+
+
+@pytest.fixture(scope="module")
+def framing(tmp_path_factory):
+    d = tmp_path_factory.mktemp("framing")
+    street = cut(d / "street.mkv", footage("bikes.mp4"), 1.0, 2.0, "scale=640:-2")
+    # clouds of soft blobs: detail everywhere, no straight line to tell level by (like foliage or water)
+    blobs = cut(d / "blobs.mkv", footage("bikes.mp4"), 1.0, 2.0,
+                "scale=640:-2,geq=lum='128+100*sin(X/23+sin(Y/31)*2)*cos(Y/19+sin(X/41)*2)':cb=128:cr=128")
+    w, h = 640, 360
+    return {"street": encode(d / "street.mp4", street), "street_rolled": encode(d / "sr.mp4", street, roll(8, w, h)),
+            "blobs": encode(d / "blobs.mp4", blobs), "blobs_rolled": encode(d / "br.mp4", blobs, roll(8, w, h))}
+
+
+def test_a_level_street_is_well_composed_and_a_rolled_one_is_caught(framing, scores):
+    level, rolled = scores(framing["street"]), scores(framing["street_rolled"])
+    assert_not_low(level, ["composition"], "a level street")
+    assert level["composition"].confidence >= 0.5, summary(level, ["composition"])
+    assert_clearly_lower(level, rolled, "composition", "an 8-degree camera roll")
+
+
+def test_a_shot_without_straight_lines_is_not_judged_on_its_level(framing, scores):
+    for name in ("blobs", "blobs_rolled"):
+        result = scores(framing[name])
+        assert_not_low(result, ["composition"], f"{name}: soft shapes without a line to level by")
+        assert result["composition"].score >= 0.75, summary(result, ["composition"])

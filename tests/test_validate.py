@@ -24,7 +24,7 @@ TEST_STRENGTHS = {
     "exposure": [0.08, 0.2, 0.32], "stability": [0.015, 0.04, 0.06], "contrast": [0.2, 0.5, 0.7],
     "color_cast": [0.08, 0.2, 0.3], "compression": [30, 38, 46], "resolution": [1.7, 2.6, 3.5],
     "flicker": [0.015, 0.05, 0.09], "fluency": [2, 3, 5], "colorfulness": [0.3, 0.6, 0.9],
-    "lighting": [0.45, 0.8, 1.1], "composition": [0.08, 0.16, 0.26],
+    "lighting": [0.45, 0.8, 1.1], "composition": [2, 5, 10],
 }
 
 

@@ -1,4 +1,4 @@
-"""Composition: where the visual weight of the frame sits."""
+"""Composition: is the frame level, and where does its visual weight sit."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 from s2i_plugins.scorers.common import MappedScorer, in_picture, picture_box
 
+from s2i_core.framing import roll_angle
 from s2i_core.options import between
+from s2i_core.scoring import ramp
 from s2i_core.specs import ScorerSpec
 
 
@@ -26,41 +28,74 @@ def visual_weight(gray: np.ndarray, width: int = 96) -> np.ndarray:
     return weight / max(float(weight.sum()), 1e-12)
 
 
+def imbalance(gray: np.ndarray, border: float) -> float:
+    """2 x distance of the visual-weight centroid from the centre (fractions of width and height) + 2 x the
+    weight in the outer `border` margin beyond that margin's share of the area (a subject cut by the edge)."""
+    sal = visual_weight(gray)
+    h, w = sal.shape
+    ys, xs = (np.arange(h) + 0.5) / h, (np.arange(w) + 0.5) / w
+    cx, cy = float(sal.sum(axis=0) @ xs), float(sal.sum(axis=1) @ ys)
+    by, bx = max(1, round(border * h)), max(1, round(border * w))
+    edge = 1.0 - float(sal[by:h - by, bx:w - bx].sum())
+    edge_area = 1.0 - (h - 2 * by) * (w - 2 * bx) / (h * w)
+    return 2 * float(np.hypot(cx - 0.5, cy - 0.5)) + 2 * max(0.0, edge - edge_area)
+
+
 @dataclass
 class CompositionConfig:
-    bad: float = 0.9  # imbalance of a subject pushed against the frame edge
-    good: float = 0.3
+    bad: float = 12.0  # camera roll (degrees) of a clearly tilted horizon
+    good: float = 2.0  # within the lean of ordinary handheld footage
+    # line evidence near one orientation (share within 3 degrees) for a trusted roll reading: from `lines_from`
+    # (orientations spread as in a face or foliage: 0.07-0.10) to full at lines_from + lines_span
+    lines_from: float = between(0.0, 1.0, default=0.10)
+    lines_span: float = between(0.0, 1.0, default=0.06)
+    # balance: the visual-weight imbalance of a subject pushed against the frame edge, and of a balanced frame
+    balance_bad: float = 0.9
+    balance_good: float = 0.3
+    # most the balance can take off the level reading (a fraction of it): balance is a weak aesthetic cue
+    balance_share: float = between(0.0, 1.0, default=0.4)
     # width of the frame margin (fraction of each side) where weight counts as cut off
     border: float = between(0.0, 0.5, default=0.08)
 
 
 class Composition(MappedScorer):
-    """Visual balance (Liu et al. 2010): how far the centre of visual weight sits from the frame centre.
+    """Framing: a level horizon first, visual balance second.
 
-    Visual weight is smoothed, squared edge density. raw = 2 * distance of its centroid from the centre (in
-    fractions of width and height) + 2 x the weight in the outer `border` margin beyond that margin's share
-    of the area (a subject cut by the edge; detail spread evenly, as in a landscape or a page of text, puts
-    no more weight at the edge than its area), averaged over frames (unit: fraction). Score ramps from `bad`
-    to `good`.
+    Roll: straight lines (structure-tensor orientations of line-like pixels, folded modulo 90 degrees so
+    horizontals and verticals agree) peak at the camera's roll; the peak within 15 degrees of level is the
+    tilt (`s2i_core.framing.roll_angle`, inside any black bars). raw = |roll| in degrees, mapped from `bad` to
+    `good`. A tilt can only be read where the picture has straight lines: the confidence is the share of the
+    line evidence within 3 degrees of the peak (from `lines_from`, full `lines_span` above), times how far
+    that near-level peak dominates every other orientation (a road in perspective, a diagonal subject), so a
+    face or foliage is not judged on its level.
+
+    Balance (Liu et al. 2010): 2 x the distance of the visual-weight centroid (smoothed, squared edge density)
+    from the centre + 2 x the weight in the outer `border` margin beyond that margin's share of the area,
+    mapped from `balance_bad` to `balance_good`; it takes at most `balance_share` off the level reading.
     """
 
-    dimension, unit = "composition", "imbalance"
+    dimension, unit = "composition", "roll_degrees"
 
-    def measure(self, clip) -> float:
-        values = []
-        for gray in in_picture(clip.small_gray, picture_box(clip)):  # what the bars frame
-            sal = visual_weight(gray)
-            h, w = sal.shape
-            ys, xs = (np.arange(h) + 0.5) / h, (np.arange(w) + 0.5) / w
-            cx, cy = float(sal.sum(axis=0) @ xs), float(sal.sum(axis=1) @ ys)
-            by, bx = max(1, round(self.cfg.border * h)), max(1, round(self.cfg.border * w))
-            edge = 1.0 - float(sal[by:h - by, bx:w - bx].sum())
-            edge_area = 1.0 - (h - 2 * by) * (w - 2 * bx) / (h * w)
-            values.append(2 * np.hypot(cx - 0.5, cy - 0.5) + 2 * max(0.0, edge - edge_area))
-        return float(np.mean(values))
+    def measure(self, clip):
+        frames = in_picture(clip.small_gray, picture_box(clip))  # what the bars frame
+        roll = roll_angle(frames)
+        lines = min(1.0, max(0.0, (roll.share - self.cfg.lines_from) / max(self.cfg.lines_span, 1e-6)))
+        confidence = lines * min(1.0, max(0.0, (roll.dominance - 0.5) / 0.4))
+        balance = float(np.mean([imbalance(g, self.cfg.border) for g in frames]))
+        return abs(roll.degrees), confidence, balance
+
+    def __call__(self, clip):
+        from s2i_core.scoring import DimensionScore
+
+        raw, confidence, balance = self.measure(clip)
+        level = ramp(raw, self.cfg.bad, self.cfg.good)
+        reading = level * (1.0 - self.cfg.balance_share * (1.0 - ramp(balance, self.cfg.balance_bad,
+                                                                        self.cfg.balance_good)))
+        score = confidence * reading + (1.0 - confidence) * max(reading, self.prior)
+        return DimensionScore(score, raw, self.unit, round(confidence, 4))
 
 
 SPECS = (
-    ScorerSpec("composition", Composition, CompositionConfig, "visual-weight balance and edge cut-off",
+    ScorerSpec("composition", Composition, CompositionConfig, "level horizon and visual-weight balance",
                dimension="composition"),
 )

@@ -104,7 +104,7 @@ def _strengths() -> Dict[str, List[float]]:
         "fluency": [2, 3, 4, 5, 6],  # each frame repeated N times
         "colorfulness": [0.2, 0.4, 0.6, 0.8, 0.95],  # saturation lowered by
         "lighting": [0.35, 0.55, 0.75, 0.95, 1.15],  # vignette angle (rad)
-        "composition": [0.06, 0.12, 0.18, 0.24, 0.3],  # off-centre crop (fraction cut)
+        "composition": [1.5, 3, 5, 8, 12],  # camera roll (degrees)
     }
 
 

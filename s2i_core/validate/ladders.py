@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from s2i_core.errors import ConfigError, VideoError
+from s2i_core.framing import roll_angle
 
 HQ_CRF = 10  # near-lossless: the distortion under test, not the encoder, must make the difference
 
@@ -27,8 +28,8 @@ class Source:
     width: int
     height: int
     fps: float
-    centroid: tuple[float, float]  # where the detail sits (x, y in [0, 1]), for off-centre framing
     warm: bool = True  # a warm white-balance error tints this source more than a cool one (`leans_warm`)
+    roll: float = 0.0  # the source's own camera roll in degrees (`s2i_core.framing.roll_angle`)
 
 
 @dataclass(frozen=True)
@@ -43,12 +44,14 @@ def _rescale(src: Source) -> str:
     return f"scale={src.width}:{src.height}:flags=bicubic,setsar=1"
 
 
-def _off_centre(src: Source, s: float) -> str:
-    # keep the part of the frame away from where the detail sits, so the subject drifts towards an edge
-    cx, cy = src.centroid
-    x = "0" if cx >= 0.5 else f"iw*{s:.4f}"
-    y = "0" if cy >= 0.5 else f"ih*{s:.4f}"
-    return f"crop=iw*{1 - s:.4f}:ih*{1 - s:.4f}:{x}:{y}," + _rescale(src)
+def _tilt(src: Source, s: float) -> str:
+    # camera roll (a tilted horizon): rotate by s degrees the way the source already leans (so every rung is
+    # a stronger tilt, never a levelling), keep the largest centred rectangle of the frame's aspect that the
+    # rotated picture fills (no black corners), scale back
+    a = np.radians(s) * (1.0 if src.roll >= 0 else -1.0)
+    w, h, c, t = src.width, src.height, np.cos(abs(a)), np.sin(abs(a))
+    keep = min(w / (w * c + h * t), h / (w * t + h * c))
+    return f"rotate={a:.6f}:ow=iw:oh=ih,crop=iw*{keep:.4f}:ih*{keep:.4f}," + _rescale(src)
 
 
 def _jitter(src: Source, s: float) -> str:
@@ -84,7 +87,7 @@ LADDERS: dict[str, Ladder] = {ladder.dimension: ladder for ladder in (
            lambda src, s: f"fps={src.fps / s:.6g},fps={src.fps:g}"),
     Ladder("colorfulness", "saturation lowered", lambda src, s: f"eq=saturation={1 - s:.4f}"),
     Ladder("lighting", "vignette, angle in radians", lambda src, s: f"vignette=angle={s}"),
-    Ladder("composition", "off-centre crop, fraction cut", _off_centre),
+    Ladder("composition", "camera roll (tilted horizon), degrees; cropped to fill the frame", _tilt),
 )}
 
 def ffmpeg(*args: str, what: str) -> None:
@@ -110,8 +113,8 @@ def prepare(video: Path, out: Path, seconds: float, max_side: int) -> Source:
     clip = decode_clip(out, Sampling(spatial_frames=4, temporal_runs=0, run_length=0))
     if clip.meta.frames < 8:
         raise ConfigError(f"{video}: too short for ladders ({clip.meta.frames} frames; need at least 8)")
-    return Source(out, clip.meta.width, clip.meta.height, clip.meta.fps, detail_centroid(clip.gray),
-                  leans_warm(clip.small))
+    return Source(out, clip.meta.width, clip.meta.height, clip.meta.fps, leans_warm(clip.small),
+                  roll_angle(clip.small_gray).degrees)
 
 
 def leans_warm(frames: np.ndarray, trial: float = 0.1) -> bool:
@@ -136,20 +139,6 @@ def leans_warm(frames: np.ndarray, trial: float = 0.1) -> bool:
     cool = np.array([1 - trial, 1.0, 1 + trial], np.float32)
     rgb = [frame.astype(np.float32) / 255.0 for frame in frames]
     return sum(greyest_tint(f * warm) for f in rgb) >= sum(greyest_tint(f * cool) for f in rgb)
-
-
-def detail_centroid(gray: np.ndarray) -> tuple[float, float]:
-    """Centre of mass of the frames' visual weight: smoothed, squared gradient magnitude (where a subject is)."""
-    import cv2
-
-    energy = 0.0
-    for frame in gray:
-        mag = np.hypot(cv2.Sobel(frame, cv2.CV_32F, 1, 0), cv2.Sobel(frame, cv2.CV_32F, 0, 1))
-        energy = energy + cv2.GaussianBlur(mag, (0, 0), frame.shape[1] / 32) ** 2
-    h, w = energy.shape
-    total = max(float(energy.sum()), 1e-9)
-    return (float(energy.sum(axis=0) @ ((np.arange(w) + 0.5) / w) / total),
-            float(energy.sum(axis=1) @ ((np.arange(h) + 0.5) / h) / total))
 
 
 def render(src: Source, ladder: Ladder, strength: float, out: Path) -> Path:
