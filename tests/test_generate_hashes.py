@@ -3,7 +3,7 @@ score, a level, a phrase or the order of anything shows up here.
 
 The hashes were taken with the code before the registry, the scoring path, the model adapters and the shared
 helpers were reorganised, and held through all of it; they were regenerated since for the retuned
-sharpness, noise, motion-blur, fluency and colour-cast scorers and for the aesthetic group's Minkowski pooling
+sharpness, noise, motion-blur, fluency, colour-cast and composition scorers and for the aesthetic group's Minkowski pooling
 (changes meant to change scores), and once when records began to store `raw` to 6 significant digits (the last bits
 of a float measurement differ between CPUs). Where a file
 names the sample folder (absolute `videos` paths, the report), that folder is replaced by `<samples>` first, so
@@ -23,12 +23,12 @@ HASHED = ("records.jsonl", "errors.jsonl", "records.parquet", "report.html",
           "instructions/stage1.jsonl", "instructions/stage2.jsonl", "instructions/dataset_info.json")
 
 EXPECTED = {
-    "records.jsonl": "99975db9a735d15ea7dd2992c25cdf31d2fc5f5339a329260adb76d645032566",
+    "records.jsonl": "2142eff8aa5bc335fc7251c62e826e05ae783d38cfed3b46326052ef0afa80ad",
     "errors.jsonl": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-    "records.parquet": "1a95689a5421abdd05b820b599de959bb3ea3b5e03ef48d4c285a8a3bb911ef1",
-    "report.html": "ac434e148b61f0097c2ac5b82162dd1571305fe807ac8bf6544d5340789f7432",
-    "instructions/stage1.jsonl": "bd96ed33f9041ab27452816ffd1b3be7b1e77c7b38762e1ee8e256d946a7ae6c",
-    "instructions/stage2.jsonl": "5ff4dbd703f50370e1e56bbef36ec874d3ef20a160efd80a453143b3a08a2def",
+    "records.parquet": "6f426a2ff61d6d67b36f4291a4f60728882752a085ab6e80913f116d472f2676",
+    "report.html": "e7095d251e52cedd725f45321246981de8916db78030b099fbd4078e3dd38d67",
+    "instructions/stage1.jsonl": "b49a9167e530246845b3057288b46bfdb73b4ea375ac51f659f2e1757951e281",
+    "instructions/stage2.jsonl": "5dbf4462b00f2f46599679b970c6873a8c28f87e60128a4f949ea178f92c9302",
     "instructions/dataset_info.json": "2bf394764751a21ed61fbc32bdd900438781439210a918ed3f58ee994bcd05ba",
 }
 

@@ -202,26 +202,48 @@ class Stability(MappedScorer):
 
 @dataclass
 class MotionBlurConfig:
-    bad: float = 0.5  # fine/coarse directional ratio of heavily smeared motion
+    bad: float = 0.65  # fine/coarse directional ratio of heavily smeared motion
     good: float = 1.0  # no directional loss
-    # share of moving pixels over the sampled pairs for a full-confidence reading
+    # share of pixels that move across a run (first vs last frame) for a full-confidence reading
     moving_share: float = between(0.0, 1.0, default=0.02)
     pairs: int = between(1, None, default=6)  # frame pairs per run given optical flow (it is the costly part)
+    # slowest motion that counts, in pixels per frame at the video's own resolution: a smear shorter than a
+    # pixel a frame is not visible, and the direction of slower flow is noise
+    min_speed: float = between(0.0, None, default=1.0)
+
+
+def _flow(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    import cv2
+
+    return cv2.calcOpticalFlowFarneback(a, b, None, 0.5, 3, 13, 3, 5, 1.1, 0)
+
+
+def _longest_span(cuts: np.ndarray, frames: int) -> tuple[int, int]:
+    """First and last frame of the longest stretch of a run without a scene cut."""
+    spans = np.split(np.arange(frames), np.flatnonzero(cuts) + 1)
+    span = max(spans, key=len)
+    return int(span[0]), int(span[-1])
 
 
 class MotionBlur(MappedScorer):
     """Directional blur along the motion, relative to the same measure at a coarser scale.
 
-    Farnebäck flow gives each moving pixel's direction; a moving edge smeared by motion loses contrast along
-    that direction only, while defocus or downscaling blur both directions alike. The along/across gradient
-    energy ratio alone also reads content whose edges run along the motion (a long vehicle) as smear, so
-    it is divided by the same ratio after a Gaussian blur of sigma 2: content orientation holds at both
-    scales, smear removes the fine scale first. raw = (sum (grad . v)^2 / sum (grad x v)^2) at the fine
-    scale / the same at the coarse scale, over pixels moving more than half a pixel per frame (unit:
-    ratio; ~1 = no directional loss). Still footage scores raw 1. Motion blur can only be read where things
-    move: the confidence is the share of moving pixels over the sampled pairs relative to `moving_share`,
-    so a static shot is not judged on a handful of moving pixels. Score ramps from `bad` to
-    `good`.
+    Farnebäck flow between consecutive 160-px frames gives each moving pixel's direction; a moving edge
+    smeared by motion (long exposure, a temporal mix of frames) loses contrast along that direction only,
+    while defocus or downscaling blur both directions alike. The along/across gradient energy ratio alone
+    also reads content whose edges run along the motion (a long vehicle) as smear, so it is divided by the
+    same ratio after a Gaussian blur of sigma 2: content orientation holds at both scales, smear removes the
+    fine scale first. raw = (sum (grad . v)^2 / sum (grad x v)^2) at the fine scale / the same at the coarse
+    scale, over pixels whose consecutive-frame flow exceeds `min_speed` pixels per frame at the video's own
+    resolution (unit: ratio; ~1 = no directional
+    loss, lower = smeared along the motion). Still footage scores raw 1.
+
+    Motion blur can only be read where things move, and the blur itself must not hide the motion: smear
+    and frame mixing shrink the change between consecutive frames, not how far things travel. So whether
+    there is motion to judge is read over the longest cut-free span of each run: flow from its first to its
+    last frame, a pixel moving when it travels more than `min_speed` per frame of the span. The confidence
+    is the share of such pixels relative to `moving_share`; a run where nothing travels is not measured,
+    so a static shot is not judged on encoder noise. Score ramps from `bad` to `good`.
     """
 
     dimension, unit = "motion_blur", "directional_fine_coarse_ratio"
@@ -233,15 +255,25 @@ class MotionBlur(MappedScorer):
         moving_px, seen_px = 0, 0
         for run, diffs in zip(clip.run_gray, frame_differences(clip)):
             frames = resize_batch(run, 160, min_side=8).astype(np.uint8)
-            # flow across a repeated frame or a scene cut says nothing about blur
-            moving = np.flatnonzero(~duplicate_mask(diffs) & ~scene_cuts(diffs) & (diffs > MOTION_FLOOR)) + 1
-            if moving.size == 0:
+            min_speed = self.cfg.min_speed * max(frames.shape[1:]) / max(clip.meta.width, clip.meta.height, 1)
+            cuts = scene_cuts(diffs)
+            first, last = _longest_span(cuts, len(frames))
+            if last - first < 2:
                 continue
-            for t in moving[np.linspace(0, len(moving) - 1, min(self.cfg.pairs, len(moving))).astype(int)]:
-                flow = cv2.calcOpticalFlowFarneback(frames[t - 1], frames[t], None, 0.5, 3, 13, 3, 5, 1.1, 0)
+            # motion presence over the span: a temporal mix or smear leaves the distance travelled intact
+            travel = _flow(frames[first], frames[last])
+            travelling = np.hypot(travel[..., 0], travel[..., 1]) > min_speed * (last - first)
+            moving_px, seen_px = moving_px + int(travelling.sum()), seen_px + travelling.size
+            if travelling.sum() < 50:
+                continue
+            # flow across a repeated frame or a scene cut says nothing about blur
+            usable = np.flatnonzero(~duplicate_mask(diffs) & ~cuts) + 1
+            if usable.size == 0:
+                continue
+            for t in usable[np.linspace(0, len(usable) - 1, min(self.cfg.pairs, len(usable))).astype(int)]:
+                flow = _flow(frames[t - 1], frames[t])
                 speed = np.hypot(flow[..., 0], flow[..., 1])
-                mask = speed > 0.5
-                moving_px, seen_px = moving_px + int(mask.sum()), seen_px + mask.size
+                mask = speed > min_speed
                 if mask.sum() < 50:
                     continue
                 ux, uy = flow[..., 0][mask] / speed[mask], flow[..., 1][mask] / speed[mask]
