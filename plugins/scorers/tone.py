@@ -103,9 +103,12 @@ class ColorCastConfig:
     # share of the picture (inside bars) in the mid-tones, where a tint can be seen, for a full-confidence
     # reading: a night scene that is mostly black shows its light on a few surfaces only
     lit: float = between(0.0, 1.0, default=0.5)
-    # share of those mid-tones below `near_neutral` for a full-confidence reading: a scene whose lit
-    # surfaces are all strongly coloured (golden light on skin, an aquarium) has none that should be grey;
-    # a strong cast on ordinary content still leaves about an eighth of its mid-tones this close to neutral
+    # share of those mid-tones below `near_neutral`: no confidence at `support_from` or less, full at
+    # `support`. A scene whose lit surfaces are all strongly coloured (golden light on skin, an aquarium)
+    # has a few per cent that could be grey; a strong cast on ordinary content still leaves about an eighth
+    # of its mid-tones this close to neutral. A narrow step, so a reading is either trusted or set aside,
+    # never half-trusted (a half-trusted strong cast would climb back towards "no evidence")
+    support_from: float = between(0.0, 1.0, default=0.08)
     support: float = between(0.0, 1.0, default=0.12)
 
 
@@ -119,10 +122,10 @@ class ColorCast(MappedScorer):
     and that of the less chromatic half, which a cast shifts as a whole while the greyest pixels alone can
     be surfaces of the opposite colour that the cast has just neutralised. raw = geometric mean of the two
     tints' chroma (unit: Lab), averaged over frames; desaturation leaves it near 0. The confidence is the
-    product of two shares, each full at its mark and falling faster than linearly below it: the mid-tones'
-    share of the picture inside any bars (`lit`: a night scene that is mostly black, where no tint can be
-    seen, is not judged by its few lit surfaces) and the share of the mid-tones with chroma below
-    `near_neutral` (`support`: a portrait in golden light or an aquarium has no surface that could be grey,
+    product of two factors: the mid-tones' share of the picture inside any bars over `lit`, to the power
+    1.5 (a night scene that is mostly black, where no tint can be seen, is not judged by its few lit
+    surfaces), and the share of the mid-tones with chroma below `near_neutral`, none at `support_from` and
+    full at `support` (a portrait in golden light or an aquarium has almost no surface that could be grey,
     so a cast cannot be told from coloured content). A cast changes neither the lit share nor, up to strong
     casts, much of the near-neutral support, so the reading stays confident as the cast grows. An
     unreliable reading is not lowered on content alone. Score ramps over log(raw) from `bad` to `good`.
@@ -152,8 +155,9 @@ class ColorCast(MappedScorer):
             # faster than linear: a reading from a few per cent of the picture is a guess, not a fraction of a
             # measurement (no faster than 1.5: a cast that removes grey surfaces must not gain score)
             lit = min(1.0, a.size / mid.size / self.cfg.lit)
-            neutral = min(1.0, float(np.mean(chroma < self.cfg.near_neutral)) / self.cfg.support)
-            support.append((lit * neutral) ** 1.5)
+            neutral = (float(np.mean(chroma < self.cfg.near_neutral)) - self.cfg.support_from) / max(
+                self.cfg.support - self.cfg.support_from, 1e-6)
+            support.append(lit ** 1.5 * min(1.0, max(0.0, neutral)))
         if not values:
             return 0.0, 0.0
         return float(np.mean(values)), float(np.mean(support))
