@@ -327,3 +327,20 @@ def test_a_shot_without_straight_lines_is_not_judged_on_its_level(framing, score
         result = scores(framing[name])
         assert_not_low(result, ["composition"], f"{name}: soft shapes without a line to level by")
         assert result["composition"].score >= 0.75, summary(result, ["composition"])
+
+
+# --- 9. a smear does not hide the motion it smears: motion blur keeps its reading as the mix grows --------
+
+@pytest.fixture(scope="module")
+def smeared(tmp_path_factory):
+    d = tmp_path_factory.mktemp("smear")
+    street = cut(d / "street.mkv", footage("bikes.mp4"), 1.0, 2.0, "scale=640:-2")
+    return {n: encode(d / f"mix{n}.mp4", street, f"tmix=frames={n}" if n > 1 else "null") for n in (1, 4, 10)}
+
+
+def test_motion_blur_stays_readable_and_falls_as_the_smear_grows(smeared, scores):
+    readings = [scores(smeared[n])["motion_blur"] for n in (1, 4, 10)]
+    described = ", ".join(f"mix {n}: {r.score:.3f} (confidence {r.confidence})" for n, r in zip((1, 4, 10), readings))
+    assert all(r.confidence >= 0.5 for r in readings), described  # the mix shrinks frame change, not travel
+    assert readings[0].score > readings[1].score > readings[2].score, described
+    assert readings[2].score < readings[0].score - CLEARLY, described
