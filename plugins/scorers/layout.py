@@ -77,20 +77,22 @@ class Composition(MappedScorer):
     dimension, unit = "composition", "roll_degrees"
 
     def measure(self, clip):
-        frames = in_picture(clip.small_gray, picture_box(clip))  # what the bars frame
-        roll = roll_angle(frames)
+        """(|roll| in degrees, confidence from the line evidence)."""
+        roll = roll_angle(in_picture(clip.small_gray, picture_box(clip)))  # what the bars frame
         lines = min(1.0, max(0.0, (roll.share - self.cfg.lines_from) / max(self.cfg.lines_span, 1e-6)))
-        confidence = lines * min(1.0, max(0.0, (roll.dominance - 0.5) / 0.4))
-        balance = float(np.mean([imbalance(g, self.cfg.border) for g in frames]))
-        return abs(roll.degrees), confidence, balance
+        return abs(roll.degrees), lines * min(1.0, max(0.0, (roll.dominance - 0.5) / 0.4))
+
+    def balance(self, clip) -> float:
+        """Visual-weight imbalance averaged over the frames, inside any bars."""
+        return float(np.mean([imbalance(g, self.cfg.border)
+                              for g in in_picture(clip.small_gray, picture_box(clip))]))
 
     def __call__(self, clip):
         from s2i_core.scoring import DimensionScore
 
-        raw, confidence, balance = self.measure(clip)
-        level = ramp(raw, self.cfg.bad, self.cfg.good)
-        reading = level * (1.0 - self.cfg.balance_share * (1.0 - ramp(balance, self.cfg.balance_bad,
-                                                                        self.cfg.balance_good)))
+        raw, confidence = self.measure(clip)
+        balanced = ramp(self.balance(clip), self.cfg.balance_bad, self.cfg.balance_good)
+        reading = ramp(raw, self.cfg.bad, self.cfg.good) * (1.0 - self.cfg.balance_share * (1.0 - balanced))
         score = confidence * reading + (1.0 - confidence) * max(reading, self.prior)
         return DimensionScore(score, raw, self.unit, round(confidence, 4))
 
