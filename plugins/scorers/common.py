@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from s2i_core.scoring import DimensionScore, ramp
+from s2i_core.scoring import DimensionScore, clamp01, ramp
 
 
 class MappedScorer:
@@ -13,7 +13,8 @@ class MappedScorer:
     Subclasses set `dimension` and `unit` and implement `measure(clip) -> float`, or `-> (float, confidence)`
     when the content can make the reading unreliable; then the score is pulled towards `prior` (the score
     of "no evidence of damage") by 1 - confidence. With `log_scale = True` the ramp runs over log(raw), for
-    measurements whose effect is multiplicative (noise sigma).
+    measurements whose effect is multiplicative (noise sigma). A scorer with a second, weaker cue overrides
+    `kept(clip)`: the share of the ramped reading that cue leaves (1 by default), applied before the pull.
     """
 
     log_scale = False
@@ -30,15 +31,19 @@ class MappedScorer:
     def measure(self, clip) -> float:
         raise NotImplementedError
 
+    def kept(self, clip) -> float:
+        return 1.0
+
     def __call__(self, clip) -> DimensionScore:
         measured = self.measure(clip)
         raw, confidence = (measured if isinstance(measured, tuple) else (measured, 1.0))
-        raw, confidence = float(raw), min(1.0, max(0.0, float(confidence)))
+        raw, confidence = float(raw), clamp01(confidence)
         if self.log_scale:
             floor = 1e-6
             score = ramp(np.log(max(raw, floor)), np.log(max(self.cfg.bad, floor)), np.log(max(self.cfg.good, floor)))
         else:
             score = ramp(raw, self.cfg.bad, self.cfg.good)
+        score *= self.kept(clip)
         score = confidence * score + (1.0 - confidence) * max(score, self.prior)
         return DimensionScore(score, raw, self.unit, round(confidence, 4))
 

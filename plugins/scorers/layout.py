@@ -9,7 +9,7 @@ from s2i_plugins.scorers.common import MappedScorer, in_picture, picture_box
 
 from s2i_core.framing import roll_angle
 from s2i_core.options import between
-from s2i_core.scoring import ramp
+from s2i_core.scoring import clamp01, ramp
 from s2i_core.specs import ScorerSpec
 
 
@@ -79,22 +79,15 @@ class Composition(MappedScorer):
     def measure(self, clip):
         """(|roll| in degrees, confidence from the line evidence)."""
         roll = roll_angle(in_picture(clip.small_gray, picture_box(clip)))  # what the bars frame
-        lines = min(1.0, max(0.0, (roll.share - self.cfg.lines_from) / max(self.cfg.lines_span, 1e-6)))
-        return abs(roll.degrees), lines * min(1.0, max(0.0, (roll.dominance - 0.5) / 0.4))
+        lines = clamp01((roll.share - self.cfg.lines_from) / max(self.cfg.lines_span, 1e-6))
+        return abs(roll.degrees), lines * clamp01((roll.dominance - 0.5) / 0.4)
 
-    def balance(self, clip) -> float:
-        """Visual-weight imbalance averaged over the frames, inside any bars."""
-        return float(np.mean([imbalance(g, self.cfg.border)
-                              for g in in_picture(clip.small_gray, picture_box(clip))]))
-
-    def __call__(self, clip):
-        from s2i_core.scoring import DimensionScore
-
-        raw, confidence = self.measure(clip)
-        balanced = ramp(self.balance(clip), self.cfg.balance_bad, self.cfg.balance_good)
-        reading = ramp(raw, self.cfg.bad, self.cfg.good) * (1.0 - self.cfg.balance_share * (1.0 - balanced))
-        score = confidence * reading + (1.0 - confidence) * max(reading, self.prior)
-        return DimensionScore(score, raw, self.unit, round(confidence, 4))
+    def kept(self, clip) -> float:
+        """What the visual-weight balance leaves of the level reading (1 - balance_share at worst)."""
+        frames = in_picture(clip.small_gray, picture_box(clip))
+        balanced = ramp(float(np.mean([imbalance(g, self.cfg.border) for g in frames])), self.cfg.balance_bad,
+                        self.cfg.balance_good)
+        return 1.0 - self.cfg.balance_share * (1.0 - balanced)
 
 
 SPECS = (

@@ -235,8 +235,8 @@ class MotionBlur(MappedScorer):
     same ratio after a Gaussian blur of sigma 2: content orientation holds at both scales, smear removes the
     fine scale first. raw = (sum (grad . v)^2 / sum (grad x v)^2) at the fine scale / the same at the coarse
     scale, over pixels whose consecutive-frame flow exceeds `min_speed` pixels per frame at the video's own
-    resolution (unit: ratio; ~1 = no directional
-    loss, lower = smeared along the motion). Still footage scores raw 1.
+    resolution (unit: ratio; ~1 = no directional loss, lower = smeared along the motion). Still footage
+    scores raw 1.
 
     Motion blur can only be read where things move, and the blur itself must not hide the motion: smear
     and frame mixing shrink the change between consecutive frames, not how far things travel. So whether

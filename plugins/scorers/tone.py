@@ -8,6 +8,7 @@ import numpy as np
 from s2i_plugins.scorers.common import MappedScorer, in_picture, luma_cdfs, picture_box, tonal_ends
 
 from s2i_core.options import between
+from s2i_core.scoring import clamp01
 from s2i_core.specs import ScorerSpec
 
 
@@ -152,12 +153,12 @@ class ColorCast(MappedScorer):
                 grey = chroma <= np.quantile(chroma, share)
                 tints.append(float(np.hypot(a[grey].mean(), b[grey].mean())))
             values.append(float(np.sqrt(tints[0] * tints[1])))
-            # faster than linear: a reading from a few per cent of the picture is a guess, not a fraction of a
-            # measurement (no faster than 1.5: a cast that removes grey surfaces must not gain score)
+            # the lit share counts faster than linearly: a reading from a few per cent of the picture is a guess,
+            # not a fraction of a measurement; the near-neutral share is a narrow step (see the config)
             lit = min(1.0, a.size / mid.size / self.cfg.lit)
-            neutral = (float(np.mean(chroma < self.cfg.near_neutral)) - self.cfg.support_from) / max(
-                self.cfg.support - self.cfg.support_from, 1e-6)
-            support.append(lit ** 1.5 * min(1.0, max(0.0, neutral)))
+            neutral = clamp01((float(np.mean(chroma < self.cfg.near_neutral)) - self.cfg.support_from)
+                              / max(self.cfg.support - self.cfg.support_from, 1e-6))
+            support.append(lit ** 1.5 * neutral)
         if not values:
             return 0.0, 0.0
         return float(np.mean(values)), float(np.mean(support))
