@@ -89,13 +89,13 @@ def test_slurm_launcher_config_composes(tmp_path):
 @pytest.mark.slow
 def test_reproduce_command_end_to_end_on_a_small_budget(tmp_path):
     out = tmp_path / "repro"
-    proc = run_s2i("reproduce", f"output={out}", "segments=[{clip:bikes.mp4,start:0.0,split:train},"
+    proc = run_s2i("reproduce", "budget=quick", f"output={out}", "segments=[{clip:bikes.mp4,start:0.0,split:train},"
                    "{clip:carphone_pristine.mp4,start:0.0,split:test}]", "segment_s=0.6", "max_side=96",
-                   "ladders.sharpness=[1.0,3.0]", "ladders.noise=[10,30]", "~ladders.compression",
-                   "~ladders.exposure", "~ladders.resolution", "variants=[sig,untrained,stage1_2,labels]",
+                   "ladders.exposure=[0.1,0.3]", "ladders.contrast=[0.3,0.6]", "~ladders.color_cast",
+                   "variants=[sig,untrained,stage1_2,labels]",
                    "train.stage1.max_steps=2", "train.stage2.max_steps=2", "bootstrap=20", "warmup.steps=30",
                    "seeds=[0,1]",
-                   "+generate.scorers=[sharpness,noise]")
+                   "+generate.scorers=[exposure,contrast]")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     results = json.loads((out / "results.json").read_text())
     assert results["train_clips"] == 5 and results["test_clips"] == 5 and results["sig_records"] == 5
@@ -111,7 +111,7 @@ def test_reproduce_command_end_to_end_on_a_small_budget(tmp_path):
     # the ceiling learns the TRUE severity of each training rung as its level (pristine best, last rung worst)
     answers = {json.loads(line)["id"].split("#")[0].split("/")[1]: json.loads(line)["conversations"][1]["value"]
                for line in (out / "labels" / "instructions" / "stage2.jsonl").read_text().splitlines()}
-    assert answers["pristine.mp4"].endswith("excellent.") and answers["noise_2.mp4"].endswith("bad.")
+    assert answers["pristine.mp4"].endswith("excellent.") and answers["contrast_2.mp4"].endswith("bad.")
     assert "true labels" in (out / "results.md").read_text()
     assert len(results["variants"]["untrained"]["runs"]) == 2
     table = (out / "results.md").read_text()
