@@ -97,7 +97,7 @@ class ReproduceConfig:
     held_out: List[str] = field(default_factory=list)
     exclude: List[str] = field(default_factory=list)
     ladders: Dict[str, List[float]] = field(default_factory=dict)  # distortion strengths (rung 0 implied)
-    variants: List[str] = field(default_factory=lambda: ["sig", "untrained", "stage2", "stage1_2"])
+    variants: List[str] = field(default_factory=lambda: ["sig", "untrained", "stage2", "stage1_2", "labels"])
     generate: Dict[str, Any] = field(default_factory=dict)  # overrides for the `generate` config
     warmup: WarmupConfig = field(default_factory=WarmupConfig)
     train: Dict[str, Any] = field(default_factory=dict)  # overrides for the `train` config (trained variants)
