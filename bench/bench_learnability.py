@@ -73,7 +73,7 @@ def main(argv=None) -> int:
     print(header)
     for distortion in args.distortions:
         for seed in args.seeds:
-            r = run(out / f"{distortion}_seed{seed}", distortion=distortion, strengths=STRENGTHS[distortion],
+            r = run(out / f"{distortion}_seed{seed}", ladders={distortion: STRENGTHS[distortion]},
                     train=train, test=test, clips=clips, segment_s=args.segment_s, max_side=args.max_side,
                     steps=args.steps, lr=args.lr, seed=seed, overrides=args.override, registry=registry)
             measured = {f"{m}_{k}": r[m][k] for m in ("untrained", "trained")

@@ -89,8 +89,10 @@ def test_slurm_launcher_config_composes(tmp_path):
 @pytest.mark.slow
 def test_reproduce_command_end_to_end_on_a_small_budget(tmp_path):
     out = tmp_path / "repro"
-    proc = run_s2i("reproduce", "budget=quick", f"output={out}", "segments=[{clip:bikes.mp4,start:0.0,split:train},"
-                   "{clip:carphone_pristine.mp4,start:0.0,split:test}]", "segment_s=0.6", "max_side=96",
+    proc = run_s2i("reproduce", "budget=quick", f"output={out}",
+                   "segments=[{clip:bikes.mp4,start:0.0,split:train},"
+                   "{clip:carphone_pristine.mp4,start:0.0,split:test}]",
+                   "segment_s=0.6", "max_side=96",
                    "ladders.exposure=[0.1,0.3]", "ladders.contrast=[0.3,0.6]", "~ladders.color_cast",
                    "variants=[sig,untrained,stage1_2,labels]",
                    "train.stage1.max_steps=2", "train.stage2.max_steps=2", "bootstrap=20", "warmup.steps=30",
@@ -109,13 +111,14 @@ def test_reproduce_command_end_to_end_on_a_small_budget(tmp_path):
         assert variant["srcc"] == pytest.approx(sum(variant["srcc_runs"]) / 2)
     assert [r["train_steps"] for r in results["variants"]["stage1_2"]["runs"]] == [{"1": 2, "2": 2}] * 2
     # the ceiling learns the TRUE severity of each training rung as its level (pristine best, last rung worst)
-    answers = {json.loads(line)["id"].split("#")[0].split("/")[1]: json.loads(line)["conversations"][1]["value"]
-               for line in (out / "labels" / "instructions" / "stage2.jsonl").read_text().splitlines()}
+    stage2 = (out / "labels" / "instructions" / "stage2.jsonl").read_text().splitlines()
+    labelled = [json.loads(line) for line in stage2]
+    answers = {r["id"].split("#")[0].split("/")[1]: r["conversations"][1]["value"] for r in labelled}
     assert answers["pristine.mp4"].endswith("excellent.") and answers["contrast_2.mp4"].endswith("bad.")
-    assert "true labels" in (out / "results.md").read_text()
     assert len(results["variants"]["untrained"]["runs"]) == 2
     table = (out / "results.md").read_text()
     assert "untrained (no S2I tuning)" in table and "stage I + II" in table and "the teacher" in table
+    assert "true labels" in table
     # the text-only warm-up gave the random LLM language, and the tuned model grew from that base
     for seed in ("0", "1"):
         warmup = results["warmup"][seed]

@@ -19,8 +19,6 @@ import statistics
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from omegaconf import OmegaConf
-
 from s2i_core.errors import ConfigError
 
 # trained variant -> its extra train overrides; `labels` trains stage I + II on the TRUE severities of the
@@ -66,8 +64,8 @@ def segments(cfg, folder: Path) -> list[dict]:
                   if start + cfg.segment_s <= seconds + 1e-6]
     for split in ("train", "test"):
         if not any(s["split"] == split for s in found):
-            raise ConfigError(f"clips {str(folder)!r}: no {split} segment (held_out={list(cfg.held_out)}, "
-                              f"exclude={list(cfg.exclude)}, starts={list(cfg.starts)}, segment_s={cfg.segment_s})")
+            raise ConfigError(f"clips {str(folder)!r}: no {split} segment (held_out={list(cfg.held_out)}, exclude="
+                              f"{list(cfg.exclude)}, starts={list(cfg.starts)}, segment_s={cfg.segment_s})")
     return found
 
 
@@ -84,30 +82,30 @@ def make_ladders(cfg, out: Path) -> dict[str, list[dict]]:
     rows: dict[str, list[dict]] = {"train": [], "test": []}
     jobs = []
     for seg in segments(cfg, folder):
-        seg = OmegaConf.create(seg)
-        if seg.split not in rows:
-            raise ConfigError(f"segment {dict(seg)}: split must be train or test")
-        clip = folder / seg.clip
+        split, start = seg["split"], float(seg["start"])
+        if split not in rows:
+            raise ConfigError(f"segment {seg}: split must be train or test")
+        clip = folder / seg["clip"]
         if not clip.is_file():
             raise ConfigError(f"segment clip {str(clip)!r} does not exist")
-        name = f"{Path(seg.clip).stem}_{float(seg.start):g}s".replace(".", "p")
+        name = f"{clip.stem}_{start:g}s".replace(".", "p")
         work = out / "sources"
         work.mkdir(parents=True, exist_ok=True)
         cut = work / f"{name}_cut.mp4"
-        ffmpeg("-ss", str(seg.start), "-i", str(clip), "-t", str(cfg.segment_s), "-an", "-c:v", "libx264",
+        ffmpeg("-ss", str(start), "-i", str(clip), "-t", str(cfg.segment_s), "-an", "-c:v", "libx264",
                "-qp", "0", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(cut), what=str(clip))
         src = prepare(cut, work / f"{name}.mp4", cfg.segment_s, cfg.max_side)
-        target = out / seg.split / name
+        target = out / split / name
         target.mkdir(parents=True, exist_ok=True)
         jobs.append((src, None, None, target / "pristine.mp4"))
-        rows[seg.split].append({"path": f"{name}/pristine.mp4", "source": name, "ladder": "pristine",
-                                "strength": 0.0, "severity": 0.0})
+        rows[split].append({"path": f"{name}/pristine.mp4", "source": name, "ladder": "pristine",
+                            "strength": 0.0, "severity": 0.0})
         for ladder, strengths in cfg.ladders.items():
             for rung, strength in enumerate(strengths, 1):
                 path = target / f"{ladder}_{rung}.mp4"
                 jobs.append((src, LADDERS[ladder], float(strength), path))
-                rows[seg.split].append({"path": f"{name}/{ladder}_{rung}.mp4", "source": name, "ladder": ladder,
-                                        "strength": float(strength), "severity": rung / len(strengths)})
+                rows[split].append({"path": f"{name}/{ladder}_{rung}.mp4", "source": name, "ladder": ladder,
+                                    "strength": float(strength), "severity": rung / len(strengths)})
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = [pool.submit(_render_rung, render, *job) for job in jobs]
         for future in track(futures, description="distortion ladders", transient=True):
@@ -151,6 +149,9 @@ def run(cfg, out: Path, registry) -> dict:
     from s2i_core.hydra_bridge import compose_config
     from s2i_core.pipelines.generate import generate
 
+    unknown = [v for v in cfg.variants if v not in VARIANTS]
+    if unknown:  # before any clip is rendered
+        raise ConfigError(f"unknown variant(s) {unknown}; choose from {', '.join(VARIANTS)}")
     out.mkdir(parents=True, exist_ok=True)
     seed = cfg.seed
     rows = make_ladders(cfg, out / "clips")
@@ -167,9 +168,6 @@ def run(cfg, out: Path, registry) -> dict:
         from s2i_core.bench.learnability import labeled_data
 
         data["labels"] = labeled_data(out / "clips" / "train", out / "labels", registry)
-    unknown = [v for v in cfg.variants if v not in VARIANTS]
-    if unknown:
-        raise ConfigError(f"unknown variant(s) {unknown}; choose from {', '.join(VARIANTS)}")
     # Model seeds: a tiny model's result moves with its initialisation, so each LMM variant runs once per
     # seed (warm-up included) and is reported as mean and spread. The teacher does not depend on a seed.
     seeds = list(cfg.seeds) or [seed]
