@@ -216,3 +216,32 @@ def test_reproduce_segments_come_from_a_clip_folder_split_by_held_out_names(tmp_
     # configured segments are taken as they are
     given = [{"clip": "a_street.mp4", "start": 0.5, "split": "test"}]
     assert segments(OmegaConf.merge(cfg, {"segments": given}), tmp_path) == given
+
+
+def test_reproduce_crops_add_training_views_and_leave_held_out_clips_whole(tmp_path):
+    from omegaconf import OmegaConf
+
+    from s2i_core.bench.reproduce import make_ladders
+    from s2i_core.errors import ConfigError
+    from s2i_core.video import meta_of, open_decoder
+
+    make_video(tmp_path / "clips/a.mp4", seconds=1.2, size="160x120")
+    make_video(tmp_path / "clips/b.mp4", seconds=1.2, size="160x120", source="mandelbrot")
+    cfg = OmegaConf.create({"clips": str(tmp_path / "clips"), "segment_s": 1.0, "max_side": 160,
+                            "segments": [{"clip": "a.mp4", "start": 0.0, "split": "train"},
+                                         {"clip": "b.mp4", "start": 0.0, "split": "test"}],
+                            "crops": [[0.0, 0.0, 0.5, 0.5], [0.5, 0.25, 0.5, 0.75]],
+                            "ladders": {"exposure": [0.2]}})
+    rows = make_ladders(cfg, tmp_path / "out")
+    # the training segment gives three sources (whole, two crops), each with its ladder; held out: one, whole
+    assert sorted({r["source"] for r in rows["train"]}) == ["a_0s", "a_0s_crop1", "a_0s_crop2"]
+    assert [r["source"] for r in rows["test"]] == ["b_0s", "b_0s"]
+    sizes = {}
+    for name in ("train/a_0s", "train/a_0s_crop1", "train/a_0s_crop2", "test/b_0s"):
+        meta = meta_of(open_decoder(tmp_path / "out" / name / "exposure_1.mp4"), name)
+        sizes[name] = (meta.width, meta.height)
+    assert sizes == {"train/a_0s": (160, 120), "train/a_0s_crop1": (80, 60), "train/a_0s_crop2": (80, 90),
+                     "test/b_0s": (160, 120)}
+    for bad in ([0.6, 0.0, 0.5, 0.5], [0.0, 0.0, 0.5], [0.0, 0.0, 0.0, 1.0]):
+        with pytest.raises(ConfigError, match="crops"):
+            make_ladders(OmegaConf.merge(cfg, {"crops": [bad]}), tmp_path / "bad")

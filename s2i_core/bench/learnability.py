@@ -28,7 +28,7 @@ TRAIN_OVERRIDES = ["lmm=qwen2_vl", "variant=tiny", "loader.workers=0", "stage1.e
 
 def make_clips(out: Path, *, ladders: dict[str, list[float]], train: list[tuple[str, float]],
                test: list[tuple[str, float]], clips: str | None = None, segment_s: float = 2.0,
-               max_side: int = 160) -> dict[str, list[dict]]:
+               max_side: int = 160, crops: list[list[float]] = ()) -> dict[str, list[dict]]:
     """Ladders ({distortion: strengths}) of `train` and `test` segments ((clip file name, start second)) under
     out/{train,test}/, each with a labels.csv (path, mos = -severity, ...); returns make_ladders' rows."""
     from omegaconf import OmegaConf
@@ -38,7 +38,7 @@ def make_clips(out: Path, *, ladders: dict[str, list[float]], train: list[tuple[
     segments = [{"clip": c, "start": float(s), "split": "train"} for c, s in train]
     segments += [{"clip": c, "start": float(s), "split": "test"} for c, s in test]
     cfg = OmegaConf.create({"clips": clips or "", "segments": segments, "segment_s": segment_s,
-                            "max_side": max_side,
+                            "max_side": max_side, "crops": [list(c) for c in crops],
                             "ladders": {name: [float(s) for s in values] for name, values in ladders.items()}})
     return make_ladders(cfg, out)
 

@@ -81,18 +81,24 @@ def make_ladders(cfg, out: Path) -> dict[str, list[dict]]:
         raise ConfigError(f"unknown ladder(s) {unknown}; available: {', '.join(LADDERS)}")
     rows: dict[str, list[dict]] = {"train": [], "test": []}
     jobs = []
-    for seg in segments(cfg, folder):
+    crops = [check_crop(c) for c in cfg.get("crops") or ()]
+    views = [(seg, crop) for seg in segments(cfg, folder)
+             for crop in ([None, *crops] if seg["split"] == "train" else [None])]
+    for seg, crop in views:
         split, start = seg["split"], float(seg["start"])
         if split not in rows:
             raise ConfigError(f"segment {seg}: split must be train or test")
         clip = folder / seg["clip"]
         if not clip.is_file():
             raise ConfigError(f"segment clip {str(clip)!r} does not exist")
-        name = f"{clip.stem}_{start:g}s".replace(".", "p")
+        name = f"{clip.stem}_{start:g}s".replace(".", "p") + (f"_crop{crops.index(crop) + 1}" if crop else "")
         work = out / "sources"
         work.mkdir(parents=True, exist_ok=True)
         cut = work / f"{name}_cut.mp4"
-        ffmpeg("-ss", str(start), "-i", str(clip), "-t", str(cfg.segment_s), "-an", "-c:v", "libx264",
+        # a crop: x, y, width, height as fractions of the frame, kept even for 4:2:0
+        window = ["-vf", "crop=trunc(iw*{2}/2)*2:trunc(ih*{3}/2)*2:trunc(iw*{0}):trunc(ih*{1})".format(*crop)] \
+            if crop else []
+        ffmpeg("-ss", str(start), "-i", str(clip), "-t", str(cfg.segment_s), *window, "-an", "-c:v", "libx264",
                "-qp", "0", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(cut), what=str(clip))
         src = prepare(cut, work / f"{name}.mp4", cfg.segment_s, cfg.max_side)
         target = out / split / name
@@ -116,6 +122,15 @@ def make_ladders(cfg, out: Path) -> dict[str, list[dict]]:
             writer.writeheader()
             writer.writerows({**r, "mos": -r["severity"]} for r in items)
     return rows
+
+
+def check_crop(crop) -> tuple[float, float, float, float]:
+    """A crop window [x, y, width, height], fractions of the frame, inside it."""
+    values = tuple(float(v) for v in crop)
+    x, y, w, h = values if len(values) == 4 else (-1.0,) * 4
+    if not (0 <= x and 0 <= y and 0 < w and 0 < h and x + w <= 1 + 1e-9 and y + h <= 1 + 1e-9):
+        raise ConfigError(f"crops: {list(crop)} is not [x, y, width, height] as fractions within the frame")
+    return values
 
 
 def _render_rung(render, src, ladder, strength, path):

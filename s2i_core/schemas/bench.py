@@ -97,6 +97,9 @@ class ReproduceConfig:
     held_out: List[str] = field(default_factory=list)
     exclude: List[str] = field(default_factory=list)
     ladders: Dict[str, List[float]] = field(default_factory=dict)  # distortion strengths (rung 0 implied)
+    # More views of each training segment: crop windows [x, y, width, height] (fractions of the frame), each
+    # rendered as one more training source beside the full frame; held-out segments stay whole
+    crops: List[List[float]] = field(default_factory=list)
     variants: List[str] = field(default_factory=lambda: ["sig", "untrained", "stage2", "stage1_2", "labels"])
     generate: Dict[str, Any] = field(default_factory=dict)  # overrides for the `generate` config
     warmup: WarmupConfig = field(default_factory=WarmupConfig)
