@@ -7,10 +7,13 @@ equal-width levels of mos = -severity), the trainer (`lmm.trainer.train`) and le
 (`sources.lmm_predictor`). The untrained model is the same config and seed before tuning, so the comparison
 isolates what tuning taught.
 
-    from s2i_core.bench.learnability import run
-    result = run(out, ladders={"exposure": [0.1, 0.25, 0.45]},
-                 train=[("bikes.mp4", 0.0), ...], test=[("bigbuckbunny.mp4", 0.0)])
+    from s2i_core.bench.learnability import evaluate, make_clips
+    make_clips(out / "clips", ladders={"exposure": [0.1, 0.25, 0.45]},
+               train=[("bikes.mp4", 0.0), ...], test=[("bigbuckbunny.mp4", 0.0)])
+    result = evaluate(out / "seed0", out / "clips", steps=300, seed=0)
     result["untrained"]["srcc"], result["trained"]["srcc"]
+
+`bench/bench_learnability.py` runs it from the command line (several ladders, seeds, corpus splits).
 """
 
 from __future__ import annotations
@@ -106,20 +109,3 @@ def evaluate(out: Path, clip_root: Path, *, steps: int = 200, lr: float = 2e-3, 
             "loss_before": stage["loss_before"], "loss_after": stage["loss_after"],
             "untrained": untrained, "trained": trained, "train_s": round(time.perf_counter() - began, 1)}
 
-
-def run(out: Path, *, ladders: dict[str, list[float]], train: list[tuple[str, float]],
-        test: list[tuple[str, float]], clips: str | None = None, segment_s: float = 2.0, max_side: int = 160,
-        steps: int = 200, lr: float = 2e-3, batch_size: int = 8, seed: int = 0, overrides: list[str] = (),
-        registry=None) -> dict:
-    """Ladders (make_clips) -> evaluate; the held-out SRCCs and timings."""
-    out = Path(out)
-    began = time.perf_counter()
-    rows = make_clips(out / "clips", ladders=ladders, train=train, test=test,
-                      clips=clips, segment_s=segment_s, max_side=max_side)
-    rendered = time.perf_counter()
-    result = evaluate(out, out / "clips", steps=steps, lr=lr, batch_size=batch_size, seed=seed,
-                      overrides=overrides, registry=registry)
-    return {"ladders": {name: list(values) for name, values in ladders.items()},
-            "train_sources": len({r["source"] for r in rows["train"]}), "train_clips": len(rows["train"]),
-            "test_sources": len({r["source"] for r in rows["test"]}), **result,
-            "render_s": round(rendered - began, 1), "wall_s": round(time.perf_counter() - began, 1)}
