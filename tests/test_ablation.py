@@ -60,6 +60,10 @@ def test_ablation_grid_runs_as_one_multirun_and_summarises(tmp_path):
     assert metrics["no_stage1"]["train_stages"] == [2] and metrics["full"]["train_stages"] == [1, 2]
     assert "sig_records" not in metrics["no_pool"] and metrics["no_pool"]["labeled_videos"] == 3
     assert metrics["full"]["sig_records"] == 3
+    # the six jobs that use the pool scored it once between them, in the grid's shared journal
+    (journal,) = (out / ".scores").glob("scores-*.jsonl")
+    assert len(journal.read_text().splitlines()) == 3
+    assert not list(out.glob("*/sig/.s2i/scores-*.jsonl"))
     flat = json.loads((jobs["no_cot"] / "sig" / "records.jsonl").read_text().splitlines()[0])["justification"]
     deep = json.loads((jobs["full"] / "sig" / "records.jsonl").read_text().splitlines()[0])["justification"]
     assert len(flat) < len(deep)

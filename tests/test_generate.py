@@ -232,3 +232,34 @@ def test_a_changed_video_is_scored_again_on_rerun(tmp_path):
     after = {r["video"]: r for r in read_jsonl(tmp_path / "out/records.jsonl")}
     assert after["b.mp4"] == before["b.mp4"]
     assert after["a.mp4"]["dimensions"]["exposure"]["score"] < before["a.mp4"]["dimensions"]["exposure"]["score"]
+
+
+def test_runs_sharing_a_score_cache_score_each_video_once(tmp_path):
+    from s2i_core.sig.io import Journal
+
+    make_video(tmp_path / "in/a.mp4", size="128x96", seconds=0.5)
+    make_video(tmp_path / "in/b.mp4", size="128x96", seconds=0.5, source="mandelbrot")
+    cache = tmp_path / "cache"
+
+    def generate(out: str, *extra: str):
+        run_s2i("generate", f"input={tmp_path / 'in'}", f"output={tmp_path / out}", "executor.workers=0",
+                "progress=false", "scorers=[exposure,colorfulness]", f"score_cache={cache}", *extra, check=True)
+        return {r["video"]: r for r in read_jsonl(tmp_path / out / "records.jsonl")}
+
+    def journal_lines():
+        (path,) = cache.glob("scores-*.jsonl")
+        return path.read_text().splitlines()
+
+    first = generate("one")
+    assert len(journal_lines()) == 2 and not list((tmp_path / "one/.s2i").glob("scores-*.jsonl"))
+    # another output, another seed: the scores come from the cache, nothing is scored again
+    second = generate("two", "seed=3")
+    assert len(journal_lines()) == 2
+    assert {v: r["dimensions"] for v, r in second.items()} == {v: r["dimensions"] for v, r in first.items()}
+    # a changed video is scored again, the other is not
+    make_video(tmp_path / "in/a.mp4", size="128x96", seconds=0.5, vf="eq=brightness=-0.6")
+    third = generate("three")
+    assert len(journal_lines()) == 3
+    assert third["a.mp4"]["dimensions"]["exposure"]["score"] < first["a.mp4"]["dimensions"]["exposure"]["score"]
+    assert third["b.mp4"]["dimensions"] == first["b.mp4"]["dimensions"]
+    assert set(Journal(next(cache.glob("scores-*.jsonl")), shared=True).read()) == {"a.mp4", "b.mp4"}

@@ -107,8 +107,9 @@ def run_job(cfg, out: Path, registry, *, job: str = "") -> dict:
     seed = cfg.seed
     parts, info = [], {"job": job, "seed": seed}
     if cfg.use_pool:
-        gen_cfg = compose_config("generate", [f"input={cfg.pool}", f"seed={seed}", *as_overrides(cfg.generate),
-                                              *cfg.extra.generate], registry)
+        cache = [f"score_cache={Path(cfg.score_cache).resolve()}"] if cfg.score_cache else []
+        gen_cfg = compose_config("generate", [f"input={cfg.pool}", f"seed={seed}", *cache,
+                                              *as_overrides(cfg.generate), *cfg.extra.generate], registry)
         manifest = generate(gen_cfg, registry, out / "sig", progress=False)
         info["sig_records"] = manifest["counts"]["records"]
         parts.append(out / "sig")

@@ -106,7 +106,9 @@ def _generate(cfg, out: Path, show: bool, registry: Registry, scorer_nodes: dict
     executor = registry.build("executor", cfg.executor)
     try:
         rels = _balanced(cfg, executor, root, rels, show)
-        done = _score_videos(executor, registry, scorer_nodes, root, rels, work, show, decoder_versions)
+        cache = Path(cfg.score_cache).resolve() if cfg.score_cache else None
+        done = _score_videos(executor, registry, scorer_nodes, root, rels, cache or work, show, decoder_versions,
+                             shared=cache is not None)
     finally:
         executor.close()
 
@@ -171,8 +173,9 @@ def _balanced(cfg, executor, root: Path, rels: list[str], show: bool) -> list[st
 
 
 def _score_videos(executor, registry: Registry, scorer_nodes: dict, root: Path, rels: list[str], work: Path,
-                  show: bool, decoder_versions: dict) -> dict[str, dict]:
+                  show: bool, decoder_versions: dict, shared: bool = False) -> dict[str, dict]:
     """(2) phase 1: score what the journal does not hold yet; returns the journal's rows by video.
+    A `shared` journal (`score_cache`) may be read and appended by several runs at once: it is locked.
 
     Scores are reused only for the same input folder, scorer config, scorer plugin versions and decoder
     (torchcodec, FFmpeg, torch): a change of any of them starts a fresh journal. Within one journal a score is
@@ -183,7 +186,7 @@ def _score_videos(executor, registry: Registry, scorer_nodes: dict, root: Path, 
     decoder = json.dumps(decoder_versions, sort_keys=True)
     key = f"{root}\n{scorers_json}\n{scorer_versions}\n{decoder}"
     fingerprint = hashlib.sha256(key.encode()).hexdigest()[:12]
-    journal = Journal(work / f"scores-{fingerprint}.jsonl")
+    journal = Journal(work / f"scores-{fingerprint}.jsonl", shared=shared)
     done = journal.read()
     stamps = {r: _stamp(root / r) for r in rels}
     recipe = registry.recipe()

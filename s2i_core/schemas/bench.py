@@ -68,6 +68,9 @@ class AblateConfig:
     generate: Dict[str, Any] = field(default_factory=_ablate_generate)  # overrides for the `generate` config
     train: Dict[str, Any] = field(default_factory=_ablate_train)  # overrides for the `train` config
     extra: ExtraOverrides = field(default_factory=ExtraOverrides)
+    # The pool's scores journal, shared by every job of a multirun (jobs differ in what they do with the
+    # scores, not in the scores): each video is scored once for the whole grid. null: each job scores alone.
+    score_cache: Optional[str] = "${output}/.scores"
     seed: int = 0
     batch: int = 4  # videos per scoring call
     bootstrap: int = 200  # bootstrap resamples for the 95 % intervals

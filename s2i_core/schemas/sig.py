@@ -70,6 +70,10 @@ class GenerateConfig(RatingPlugins):
     balance: BalanceConfig = field(default_factory=BalanceConfig)
     aggregation: AggregationConfig = field(default_factory=AggregationConfig)
     captions: CaptionsConfig = field(default_factory=CaptionsConfig)
+    # Folder of the scores journal, shared by runs that score the same input with the same scorers (the jobs of
+    # an ablation grid); default: the output's own .s2i/. Scores are reused only where the input folder, scorer
+    # config, plugin and decoder versions and each file's size and mtime all match.
+    score_cache: Optional[str] = None
     progress: bool = True
     report: bool = True
     report_examples: int = 6

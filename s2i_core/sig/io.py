@@ -6,6 +6,7 @@ and never a half-written output file: outputs only appear through `os.replace`, 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Iterable
@@ -80,14 +81,34 @@ def read_jsonl(path: str | os.PathLike, what: str = "file") -> list[dict]:
 class Journal:
     """Append-only JSON lines keyed by `key`; each append is flushed and fsync'd before it counts as done."""
 
-    def __init__(self, path: str | os.PathLike, key: str = "video"):
+    def __init__(self, path: str | os.PathLike, key: str = "video", shared: bool = False):
         self.path, self.key = Path(path), key
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._fh = None  # opened on first append, kept open: one fsync per line, not one open
+        # shared: other processes may append at the same time; reads and appends hold an exclusive lock
+        self.shared = shared
+
+    @contextlib.contextmanager
+    def _locked(self):
+        if not self.shared:
+            yield
+            return
+        import fcntl
+
+        with open(self.path.with_name(self.path.name + ".lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
     def read(self) -> dict[str, dict]:
         """Finished entries by key. A torn last line (killed mid-write) is dropped; a repeated key keeps the last
         (a video is only scored again when its file changed)."""
+        with self._locked():
+            return self._read()
+
+    def _read(self) -> dict[str, dict]:
         done: dict[str, dict] = {}
         if not self.path.exists():
             return done
@@ -111,9 +132,10 @@ class Journal:
     def append(self, row: dict) -> None:
         if self._fh is None:
             self._fh = open(self.path, "ab")
-        self._fh.write((dumps(row) + "\n").encode("utf-8"))
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
+        with self._locked():
+            self._fh.write((dumps(row) + "\n").encode("utf-8"))
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
 
     def close(self) -> None:
         if self._fh is not None:
