@@ -131,7 +131,7 @@ def main(argv=None) -> int:
                   "test_sources": len({x["source"] for x in rendered["test"]}), "render_s": round(render_s, 1),
                   "wall_s": round(time.perf_counter() - began + render_s * (seed == args.seeds[0]), 1)}
             measured = {f"{m}_{k}": r[m][k] for m in ("untrained", "trained")
-                        for k in ("srcc", "within", "spread")}
+                        for k in ("srcc", "within", "spread", "scores")}  # scores: per held-out clip
             rows.append({k: v for k, v in r.items() if k not in ("untrained", "trained")} | measured)
             print(f"{distortion:<18} {seed:>4} {r['train_sources']:>9} {r['test_sources']:>8} "
                   f"{r['test_clips']:>10} {r['steps']:>5} {r['untrained']['srcc']:>9.3f} "
