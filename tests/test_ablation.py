@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import make_video, run_s2i
 
-from s2i_core.bench.ablation import as_overrides
+from s2i_core.bench.ablation import as_overrides, train_config
 from s2i_core.hydra_bridge import compose_config
 from s2i_core.registry import load_registry
 
@@ -36,6 +36,10 @@ def test_every_experiment_composes_and_its_sub_configs_compose(experiment, tmp_p
     assert train.data_fraction == {"data_20": 0.2, "data_50": 0.5}.get(experiment, 1.0)
     assert cfg.use_pool is (experiment != "no_pool")
     assert train.lmm.tiny is True
+    # a job's seed seeds the tiny model's initialisation too, not only the data order
+    seeded = train_config(compose_config("ablate", [f"experiment={experiment}", "preset=tiny", "seed=2"], registry),
+                          tmp_path, registry)
+    assert seeded.seed == 2 and seeded.lmm.seed == 2
 
 
 @pytest.mark.slow

@@ -96,6 +96,13 @@ def _write_data(folder: Path, stages: dict[int, list[dict]]) -> None:
                            [f"instructions/stage{s}.jsonl" for s in stages])
 
 
+def train_config(cfg, data: Path, registry):
+    """The job's `train` config. Its seed is also the init seed of a model built from config (a tiny one), so
+    the grid's seeds vary the initialisation as well as the data order, as `s2i reproduce` does."""
+    return compose_config("train", [f"data={data}", f"seed={cfg.seed}", f"lmm.seed={cfg.seed}",
+                                    *as_overrides(cfg.train), *cfg.extra.train], registry)
+
+
 def run_job(cfg, out: Path, registry, *, job: str = "") -> dict:
     """generate -> train -> score; writes `metrics.json` (scoring metrics + what the job trained on) in `out`."""
     from s2i_core.bench import scoring
@@ -121,9 +128,7 @@ def run_job(cfg, out: Path, registry, *, job: str = "") -> dict:
     if not parts:
         raise ConfigError("use_pool=false and no `labeled` set: this job has no training data")
     data = parts[0] if len(parts) == 1 else merge_data(parts, out / "data")
-    train_cfg = compose_config("train", [f"data={data}", f"seed={seed}", *as_overrides(cfg.train),
-                                            *cfg.extra.train], registry)
-    trained = train(train_cfg, str(out / "train"), registry)
+    trained = train(train_config(cfg, data, registry), str(out / "train"), registry)
     items = registry.build("dataset", cfg.dataset).items()
     scored, failed = scoring.predict_all(items, lmm_predictor(trained["model_dir"], registry), batch=cfg.batch,
                                          label=f"scoring {job or 'job'}")
