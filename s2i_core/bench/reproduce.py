@@ -81,17 +81,18 @@ def make_ladders(cfg, out: Path) -> dict[str, list[dict]]:
         raise ConfigError(f"unknown ladder(s) {unknown}; available: {', '.join(LADDERS)}")
     rows: dict[str, list[dict]] = {"train": [], "test": []}
     jobs = []
-    crops = [check_crop(c) for c in cfg.get("crops") or ()]
-    views = [(seg, crop) for seg in segments(cfg, folder)
-             for crop in ([None, *crops] if seg["split"] == "train" else [None])]
-    for seg, crop in views:
+    # (number, window) of each crop; number 0 is the whole frame, the only view of a held-out segment
+    crops = list(enumerate([check_crop(c) for c in cfg.get("crops") or ()], 1))
+    views = [(seg, number, crop) for seg in segments(cfg, folder)
+             for number, crop in ([(0, None), *crops] if seg["split"] == "train" else [(0, None)])]
+    for seg, number, crop in views:
         split, start = seg["split"], float(seg["start"])
         if split not in rows:
             raise ConfigError(f"segment {seg}: split must be train or test")
         clip = folder / seg["clip"]
         if not clip.is_file():
             raise ConfigError(f"segment clip {str(clip)!r} does not exist")
-        name = f"{clip.stem}_{start:g}s".replace(".", "p") + (f"_crop{crops.index(crop) + 1}" if crop else "")
+        name = f"{clip.stem}_{start:g}s".replace(".", "p") + (f"_crop{number}" if number else "")
         work = out / "sources"
         work.mkdir(parents=True, exist_ok=True)
         cut = work / f"{name}_cut.mp4"
