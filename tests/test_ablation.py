@@ -101,7 +101,7 @@ def test_reproduce_command_end_to_end_on_a_small_budget(tmp_path):
                    "segments=[{clip:bikes.mp4,start:0.0,split:train},"
                    "{clip:carphone_pristine.mp4,start:0.0,split:test}]",
                    "segment_s=0.6", "max_side=96",
-                   "ladders.exposure=[0.1,0.3]", "ladders.contrast=[0.3,0.6]", "~ladders.color_cast",
+                   "ladders.exposure=[0.1,0.3]", "+ladders.contrast=[0.3,0.6]",
                    "variants=[sig,untrained,stage1_2,labels]",
                    "train.stage1.max_steps=2", "train.stage2.max_steps=2", "bootstrap=20", "warmup.steps=30",
                    "seeds=[0,1]",
