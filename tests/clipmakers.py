@@ -248,3 +248,24 @@ def screen_page(master: Path, font: str, size=(640, 360), rate=25, seconds=2.4) 
     ffmpeg("-loop", "1", "-framerate", str(rate), "-i", str(page), "-frames:v", str(frames),
            "-vf", ",".join(chrome), "-c:v", "ffv1", "-pix_fmt", "yuv420p", str(master))
     return master
+
+
+def crossing_subject(master: Path, *, pan: float = 0.0, size=(640, 360), rate=25, seconds=2.4,
+                     speed: float = 10.0) -> Path:
+    """A still shot of real footage (a frame of bigbuckbunny) that a textured subject, a quarter of the
+    frame wide, crosses at `speed` px a frame; `pan` > 0 moves the camera instead (px a frame), so the whole
+    picture travels. A temporal mix of the master then smears whatever moves, as a long shutter would."""
+    w, h = size
+    still = master.with_name(master.stem + "_still.png")
+    master.parent.mkdir(parents=True, exist_ok=True)
+    ffmpeg("-ss", "1.0", "-i", str(footage("bigbuckbunny.mp4")), "-frames:v", "1",
+           "-vf", f"scale={2 * w}:{2 * h}", str(still))
+    frames = round(seconds * rate)
+    graph = (f"[0:v]crop={w}:{h}:x='{pan}*n':y={h // 2},setsar=1[bg];"
+             f"[1:v]crop={w // 4}:{h // 3}:x={w}:y={h},setsar=1[subject];"
+             f"[bg][subject]overlay=x='{w // 8}+{speed}*n':y={h // 3}:eval=frame:shortest=1[out]")
+    ffmpeg("-loop", "1", "-framerate", str(rate), "-t", str(seconds), "-i", str(still),
+           "-loop", "1", "-framerate", str(rate), "-t", str(seconds), "-i", str(still),
+           "-filter_complex", graph, "-map", "[out]", "-frames:v", str(frames), "-an", "-c:v", "ffv1",
+           "-pix_fmt", "yuv420p", str(master))
+    return master

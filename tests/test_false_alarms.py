@@ -2,9 +2,9 @@
 
 Each case scores a clip that a person would call normal, good content of its kind (a warm-lit room, a night
 street, a screen recording, a static shot, easy content at a low bitrate, heavily compressed QCIF, a film in
-letterbox or pillarbox bars) and
-checks the scorer does not read the content as a defect; its twin applies the real distortion to the same
-content and checks the scorer still catches it, so a scorer that always answers "good" fails too.
+letterbox or pillarbox bars, a subject smeared as it crosses a still shot) and checks the scorer does not
+read the content as a defect; its twin applies the real distortion to the same content and checks the scorer
+still catches it, so a scorer that always answers "good" fails too.
 
 Levels come from the equal-width mapper: bad < 0.2 <= poor < 0.4 <= fair < 0.6 <= good < 0.8 <= excellent.
 """
@@ -14,8 +14,8 @@ from __future__ import annotations
 import math
 
 import pytest
-from clipmakers import (bitrate, cut, encode, footage, have_font, night_street, psnr, screen_page, sky_and_hills,
-                        warm_room)
+from clipmakers import (bitrate, crossing_subject, cut, encode, footage, have_font, night_street, psnr,
+                        screen_page, sky_and_hills, warm_room)
 
 from s2i_core.registry import load_registry
 from s2i_core.scoring import sampling_for, score_clip
@@ -344,3 +344,27 @@ def test_motion_blur_stays_readable_and_falls_as_the_smear_grows(smeared, scores
     assert all(r.confidence >= 0.5 for r in readings), described  # the mix shrinks frame change, not travel
     assert readings[0].score > readings[1].score > readings[2].score, described
     assert readings[2].score < readings[0].score - CLEARLY, described
+
+
+# --- 10. a subject crossing a still shot is not a motion-blurred video; a smeared camera move is ----------
+
+@pytest.fixture(scope="module")
+def crossing(tmp_path_factory):
+    d = tmp_path_factory.mktemp("crossing")
+    subject, pan = crossing_subject(d / "subject.mkv"), crossing_subject(d / "pan.mkv", pan=3.0, speed=0.0)
+    return {"subject": encode(d / "subject.mp4", subject), "subject_smeared": encode(d / "subject3.mp4", subject,
+                                                                                     "tmix=frames=3"),
+            "pan": encode(d / "pan.mp4", pan), "pan_smeared": encode(d / "pan10.mp4", pan, "tmix=frames=10")}
+
+
+def test_a_smeared_subject_crossing_a_still_shot_is_not_a_motion_blurred_video(crossing, scores):
+    # a twelfth of the picture smeared along its path (a long shutter on a fast subject) is the look of motion
+    subject, smeared = scores(crossing["subject"]), scores(crossing["subject_smeared"])
+    assert smeared["motion_blur"].confidence >= 0.5, summary(smeared, ["motion_blur"])
+    assert_not_low(smeared, ["motion_blur"], "a smeared subject crossing a still shot")
+    assert smeared["motion_blur"].score > subject["motion_blur"].score - CLEARLY, summary(smeared, ["motion_blur"])
+    # the same smear over the whole picture (the camera moved) is caught
+    pan, pan_smeared = scores(crossing["pan"]), scores(crossing["pan_smeared"])
+    caught = LEVELS.level("motion_blur", pan_smeared["motion_blur"].score)
+    assert caught in LOW, summary(pan_smeared, ["motion_blur"])
+    assert_clearly_lower(pan, pan_smeared, "motion_blur", "a camera move smeared by a 10-frame shutter")

@@ -210,6 +210,9 @@ class MotionBlurConfig:
     # slowest motion that counts, in pixels per frame at the video's own resolution: a smear shorter than a
     # pixel a frame is not visible, and the direction of slower flow is noise
     min_speed: float = between(0.0, None, default=1.0)
+    # share of the picture that travels for its smear to count in full: smear confined to a subject crossing
+    # a still shot counts in proportion to the picture that travels
+    full_extent: float = between(0.0, 1.0, default=0.5)
 
 
 def _flow(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -243,7 +246,13 @@ class MotionBlur(MappedScorer):
     there is motion to judge is read over the longest cut-free span of each run: flow from its first to its
     last frame, a pixel moving when it travels more than `min_speed` per frame of the span. The confidence
     is the share of such pixels relative to `moving_share`; a run where nothing travels is not measured,
-    so a static shot is not judged on encoder noise. Score ramps from `bad` to `good`.
+    so a static shot is not judged on encoder noise.
+
+    A smeared subject crossing a still shot (a passing car, at any shutter a camera uses) is the look of
+    motion, not a motion-blurred video; people call a video motion-blurred when the picture is smeared, as a
+    moving camera smears it. So the directional loss counts in proportion to the share of the picture that
+    travels, in full from `full_extent`: raw = 1 - (1 - ratio) x min(1, travelling share / full_extent).
+    Score ramps from `bad` to `good`.
     """
 
     dimension, unit = "motion_blur", "directional_fine_coarse_ratio"
@@ -286,7 +295,9 @@ class MotionBlur(MappedScorer):
         confidence = min(1.0, moving_px / max(seen_px, 1) / self.cfg.moving_share) if seen_px else 0.0
         if np.any(energy <= 0):
             return 1.0, confidence
-        return float((energy[0] / energy[1]) / (energy[2] / energy[3])), confidence
+        ratio = float((energy[0] / energy[1]) / (energy[2] / energy[3]))
+        extent = min(1.0, moving_px / max(seen_px, 1) / self.cfg.full_extent) if self.cfg.full_extent > 0 else 1.0
+        return 1.0 - (1.0 - ratio) * extent if ratio < 1.0 else ratio, confidence
 
 
 SPECS = (
