@@ -261,11 +261,10 @@ def crossing_subject(master: Path, *, pan: float = 0.0, size=(640, 360), rate=25
     ffmpeg("-ss", "1.0", "-i", str(footage("bigbuckbunny.mp4")), "-frames:v", "1",
            "-vf", f"scale={2 * w}:{2 * h}", str(still))
     frames = round(seconds * rate)
-    graph = (f"[0:v]crop={w}:{h}:x='{pan}*n':y={h // 2},setsar=1[bg];"
-             f"[1:v]crop={w // 4}:{h // 3}:x={w}:y={h},setsar=1[subject];"
+    graph = (f"[0:v]split[scene][patch];[scene]crop={w}:{h}:x='{pan}*n':y={h // 2},setsar=1[bg];"
+             f"[patch]crop={w // 4}:{h // 3}:x={w}:y={h},setsar=1[subject];"
              f"[bg][subject]overlay=x='{w // 8}+{speed}*n':y={h // 3}:eval=frame:shortest=1[out]")
     ffmpeg("-loop", "1", "-framerate", str(rate), "-t", str(seconds), "-i", str(still),
-           "-loop", "1", "-framerate", str(rate), "-t", str(seconds), "-i", str(still),
            "-filter_complex", graph, "-map", "[out]", "-frames:v", str(frames), "-an", "-c:v", "ffv1",
            "-pix_fmt", "yuv420p", str(master))
     return master

@@ -352,8 +352,8 @@ def test_motion_blur_stays_readable_and_falls_as_the_smear_grows(smeared, scores
 def crossing(tmp_path_factory):
     d = tmp_path_factory.mktemp("crossing")
     subject, pan = crossing_subject(d / "subject.mkv"), crossing_subject(d / "pan.mkv", pan=3.0, speed=0.0)
-    return {"subject": encode(d / "subject.mp4", subject), "subject_smeared": encode(d / "subject3.mp4", subject,
-                                                                                     "tmix=frames=3"),
+    return {"subject": encode(d / "subject.mp4", subject),
+            "subject_smeared": encode(d / "subject3.mp4", subject, "tmix=frames=3"),
             "pan": encode(d / "pan.mp4", pan), "pan_smeared": encode(d / "pan10.mp4", pan, "tmix=frames=10")}
 
 

@@ -292,11 +292,12 @@ class MotionBlur(MappedScorer):
                     gy = cv2.Sobel(image, cv2.CV_32F, 0, 1, ksize=3)[mask]
                     energy[2 * i] += float(np.sum((gx * ux + gy * uy) ** 2))
                     energy[2 * i + 1] += float(np.sum((gy * ux - gx * uy) ** 2))
-        confidence = min(1.0, moving_px / max(seen_px, 1) / self.cfg.moving_share) if seen_px else 0.0
+        travelling = moving_px / seen_px if seen_px else 0.0  # share of the picture that travels
+        confidence = min(1.0, travelling / self.cfg.moving_share)
         if np.any(energy <= 0):
             return 1.0, confidence
         ratio = float((energy[0] / energy[1]) / (energy[2] / energy[3]))
-        extent = min(1.0, moving_px / max(seen_px, 1) / self.cfg.full_extent) if self.cfg.full_extent > 0 else 1.0
+        extent = min(1.0, travelling / self.cfg.full_extent) if self.cfg.full_extent > 0 else 1.0
         return 1.0 - (1.0 - ratio) * extent if ratio < 1.0 else ratio, confidence
 
 
