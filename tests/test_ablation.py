@@ -127,6 +127,9 @@ def test_reproduce_command_end_to_end_on_a_small_budget(tmp_path):
     table = (out / "results.md").read_text()
     assert "untrained (no S2I tuning)" in table and "stage I + II" in table and "the teacher" in table
     assert "true labels" in table
+    # how much of the true distortion the SIG labels carry, over the five training rungs
+    assert results["label_agreement"]["clips"] == 5 and -1.0 <= results["label_agreement"]["srcc"] <= 1.0
+    assert "SIG labels vs the true strengths of the training clips" in table
     # the text-only warm-up gave the random LLM language, and the tuned model grew from that base
     for seed in ("0", "1"):
         warmup = results["warmup"][seed]
@@ -253,3 +256,25 @@ def test_reproduce_crops_add_training_views_and_leave_held_out_clips_whole(tmp_p
     for bad in ([0.6, 0.0, 0.5, 0.5], [0.0, 0.0, 0.5], [0.0, 0.0, 0.0, 1.0]):
         with pytest.raises(ConfigError, match="crops"):
             make_ladders(OmegaConf.merge(cfg, {"crops": [bad]}), tmp_path / "bad")
+
+
+def test_label_agreement_tells_labels_that_follow_the_ladder_from_a_content_rated_low_throughout(tmp_path):
+    from s2i_core.bench.reproduce import label_agreement
+
+    rows = [{"path": f"{src}/{name}.mp4", "source": src, "ladder": "pristine" if k == 0 else "exposure",
+             "severity": k / 3} for src in ("a", "b") for k, name in enumerate(
+                 ["pristine", "exposure_1", "exposure_2", "exposure_3"])]
+
+    def write(scores):
+        path = tmp_path / "records.jsonl"
+        path.write_text("".join(json.dumps({"video": r["path"], "overall": {"score": s}}) + "\n"
+                                for r, s in zip(rows, scores)))
+        return path
+
+    # the teacher follows the ladder in both sources: every label carries the distortion
+    follows = label_agreement(rows, write([0.9, 0.7, 0.5, 0.3, 0.95, 0.75, 0.55, 0.35]))
+    assert follows["srcc"] > 0.9 and follows["within_ladder_srcc"] == pytest.approx(1.0)
+    # source b is rated low at every rung for another defect: within a ladder it still ranks, pooled it does not
+    content = label_agreement(rows, write([0.9, 0.7, 0.5, 0.3, 0.12, 0.11, 0.1, 0.09]))
+    assert content["srcc"] < 0.6 and content["within_ladder_srcc"] == pytest.approx(1.0)
+    assert content["clips"] == 8

@@ -157,6 +157,22 @@ def within_ladder_srcc(rows: list[dict], predictions: dict[str, float]) -> float
     return statistics.fmean(values) if values else math.nan
 
 
+def label_agreement(rows: list[dict], records: Path) -> dict:
+    """How much of the true distortion the SIG labels carry: SRCC of the teacher's overall score with the true
+    severity over the training clips, pooled and within each ladder. A low value means the training data
+    teach something else (a content the teacher rates low at every rung), whatever the model learns."""
+    from s2i_core.bench import metrics
+
+    overall = {}
+    with open(records) as fh:
+        for line in fh:
+            record = json.loads(line)
+            overall[record["video"]] = record["overall"]["score"]
+    kept = [r for r in rows if r["path"] in overall]
+    pooled = metrics.compute([overall[r["path"]] for r in kept], [-r["severity"] for r in kept])["srcc"]
+    return {"srcc": pooled, "within_ladder_srcc": within_ladder_srcc(kept, overall), "clips": len(kept)}
+
+
 def run(cfg, out: Path, registry) -> dict:
     import torch
 
@@ -178,7 +194,8 @@ def run(cfg, out: Path, registry) -> dict:
     results = {"train_clips": len(rows["train"]), "test_clips": len(rows["test"]),
                "train_sources": sorted({r["source"] for r in rows["train"]}),
                "test_sources": sorted({r["source"] for r in rows["test"]}),
-               "sig_records": manifest["counts"]["records"], "variants": {}, "warmup": {}}
+               "sig_records": manifest["counts"]["records"], "variants": {}, "warmup": {},
+               "label_agreement": label_agreement(rows["train"], out / "sig" / "records.jsonl")}
     data = {v: out / "sig" for v in VARIANTS}
     if "labels" in cfg.variants:
         from s2i_core.bench.learnability import labeled_data
@@ -263,6 +280,9 @@ def markdown(results: dict) -> str:
     lines = [(f"Held-out clips: {results['test_clips']} (SIG training set: {results['sig_records']} records "
               f"from {results['train_clips']} clips). Mean ± standard deviation over model seeds; the teacher "
               "has no seed."), "",
+             (f"SIG labels vs the true strengths of the training clips (what SIG training can teach): SRCC "
+              f"{results['label_agreement']['srcc']:.3f} pooled, "
+              f"{results['label_agreement']['within_ladder_srcc']:.3f} within a ladder."), "",
              ("| model | seeds | SRCC | SRCC per seed | PLCC | PLCC raw | KRCC | mean SRCC within a ladder | "
               "scored / failed |"),
              "|---|---|---|---|---|---|---|---|---|"]
