@@ -147,6 +147,23 @@ def test_qa_answers_agree_with_the_record_and_yes_no_is_balanced(registry):
     assert yes == no == 50
 
 
+def test_always_overall_asks_every_video_for_its_overall_rating_once(registry):
+    m = registry.build("level_mapper", "equal_width")
+    plain = registry.build("expander", {"impl": "what_how"})
+    rating = registry.build("expander", {"impl": "what_how", "always_overall": True})
+    asked = 0
+    for i in range(30):
+        rec = make_record({d.name: random.Random(i).random() for d in DIMENSIONS}, m, video=f"{i}.mp4")
+        sampled = plain.expand(rec, random.Random(i))
+        pairs = rating.expand(rec, random.Random(i))
+        keys = [qa["key"] for qa in pairs]
+        assert keys.count("overall") == 1 and set(keys) - {"overall"} == {qa["key"] for qa in sampled} - {"overall"}
+        overall = next(qa for qa in pairs if qa["key"] == "overall")
+        assert overall["answer"] == f"The overall quality of this video is {rec['overall']['level']}."
+        asked += "overall" in [qa["key"] for qa in sampled]
+    assert asked < 30  # without the option most videos are never asked
+
+
 def _rephrase(exchange) -> None:
     """Rephrases the text after the instruction, and changes one rating where the text asks for it."""
     body = exchange.body

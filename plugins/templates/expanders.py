@@ -1,7 +1,7 @@
 """QA expansion: question-answer pairs derived from a finished record, each answer consistent with it.
 
 Every expander picks `per_video` keys (dimensions, groups or `overall`) with the seeded rng and writes one pair
-per key. Yes/no questions alternate yes and no within a video (first answer chosen by the rng), so the dataset
+per key (plus the overall question for every video with `always_overall`). Yes/no questions alternate yes and no within a video (first answer chosen by the rng), so the dataset
 is balanced to within one pair per video.
 """
 
@@ -21,11 +21,15 @@ from s2i_core.specs import ExpanderSpec
 class ExpanderConfig:
     per_video: int = between(0, None, default=2)
     include_overall: bool = True  # the overall judgement is a candidate key besides dimensions and groups
+    # every video also gets the overall question, besides its per_video sampled keys: the rating instruction
+    # a scoring model is trained on (Q-Align style), instead of one chance in 17 per pair
+    always_overall: bool = False
 
 
 def _keys(record: dict, cfg: ExpanderConfig, rng) -> list[str]:
     keys = sorted(record["dimensions"]) + sorted(record["groups"]) + (["overall"] if cfg.include_overall else [])
-    return rng.sample(keys, min(cfg.per_video, len(keys)))
+    picked = rng.sample(keys, min(cfg.per_video, len(keys)))
+    return picked + (["overall"] if cfg.always_overall and "overall" not in picked else [])
 
 
 def _subject(key: str) -> str:
