@@ -157,7 +157,8 @@ def test_always_overall_asks_every_video_for_its_overall_rating_once(registry):
         sampled = plain.expand(rec, random.Random(i))
         pairs = rating.expand(rec, random.Random(i))
         keys = [qa["key"] for qa in pairs]
-        assert keys.count("overall") == 1 and set(keys) - {"overall"} == {qa["key"] for qa in sampled} - {"overall"}
+        assert keys.count("overall") == 1
+        assert set(keys) - {"overall"} == {qa["key"] for qa in sampled} - {"overall"}
         overall = next(qa for qa in pairs if qa["key"] == "overall")
         assert overall["answer"] == f"The overall quality of this video is {rec['overall']['level']}."
         asked += "overall" in [qa["key"] for qa in sampled]

@@ -1,8 +1,8 @@
 """QA expansion: question-answer pairs derived from a finished record, each answer consistent with it.
 
 Every expander picks `per_video` keys (dimensions, groups or `overall`) with the seeded rng and writes one pair
-per key (plus the overall question for every video with `always_overall`). Yes/no questions alternate yes and no within a video (first answer chosen by the rng), so the dataset
-is balanced to within one pair per video.
+per key (plus the overall question for every video with `always_overall`). Yes/no questions alternate yes and
+no within a video (first answer chosen by the rng), so the dataset is balanced to within one pair per video.
 """
 
 from __future__ import annotations

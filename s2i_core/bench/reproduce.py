@@ -162,12 +162,9 @@ def label_agreement(rows: list[dict], records: Path) -> dict:
     severity over the training clips, pooled and within each ladder. A low value means the training data
     teach something else (a content the teacher rates low at every rung), whatever the model learns."""
     from s2i_core.bench import metrics
+    from s2i_core.sig.io import read_jsonl
 
-    overall = {}
-    with open(records) as fh:
-        for line in fh:
-            record = json.loads(line)
-            overall[record["video"]] = record["overall"]["score"]
+    overall = {record["video"]: record["overall"]["score"] for record in read_jsonl(records, "SIG records")}
     kept = [r for r in rows if r["path"] in overall]
     pooled = metrics.compute([overall[r["path"]] for r in kept], [-r["severity"] for r in kept])["srcc"]
     return {"srcc": pooled, "within_ladder_srcc": within_ladder_srcc(kept, overall), "clips": len(kept)}
