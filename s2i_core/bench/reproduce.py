@@ -24,10 +24,15 @@ from s2i_core.errors import ConfigError
 # trained variant -> its extra train overrides; `labels` trains stage I + II on the TRUE severities of the
 # training ladders (the no_pool ablation's labelled data) instead of SIG's instructions: the ceiling
 TRAINED = {"stage2": ["stage1.enabled=false"], "stage1_2": [], "labels": []}
-VARIANTS = ("sig", "untrained", *TRAINED)  # sig: the teacher; untrained: the random model
+# sig: the teacher; untrained: the random model; features: ridge regression of the true severity on statistics
+# of the frames the LMM sees (s2i_core.bench.baseline), how far a plain learner carries the labels to unseen
+# content on this split
+VARIANTS = ("sig", "untrained", *TRAINED, "features")
 LABELS = {"sig": "SIG overall score (the teacher, no LMM)", "untrained": "untrained (no S2I tuning)",
           "stage2": "SIG data, stage II only", "stage1_2": "SIG data, stage I + II",
-          "labels": "true labels, stage I + II (the ceiling)"}
+          "labels": "true labels, stage I + II (the ceiling)",
+          "features": "true labels, ridge on frame statistics (no LMM)"}
+UNSEEDED = ("sig", "features")  # deterministic: run once, at the first model seed
 
 
 def clips_folder(cfg) -> Path:
@@ -105,21 +110,23 @@ def make_ladders(cfg, out: Path) -> dict[str, list[dict]]:
         target = out / split / name
         target.mkdir(parents=True, exist_ok=True)
         jobs.append((src, None, None, target / "pristine.mp4"))
-        rows[split].append({"path": f"{name}/pristine.mp4", "source": name, "ladder": "pristine",
-                            "strength": 0.0, "severity": 0.0})
+        rows[split].append({"path": f"{name}/pristine.mp4", "source": name, "clip": clip.name,
+                            "ladder": "pristine", "strength": 0.0, "severity": 0.0})
         for ladder, strengths in cfg.ladders.items():
             for rung, strength in enumerate(strengths, 1):
                 path = target / f"{ladder}_{rung}.mp4"
                 jobs.append((src, LADDERS[ladder], float(strength), path))
-                rows[split].append({"path": f"{name}/{ladder}_{rung}.mp4", "source": name, "ladder": ladder,
-                                    "strength": float(strength), "severity": rung / len(strengths)})
+                rows[split].append({"path": f"{name}/{ladder}_{rung}.mp4", "source": name, "clip": clip.name,
+                                    "ladder": ladder, "strength": float(strength),
+                                    "severity": rung / len(strengths)})
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = [pool.submit(_render_rung, render, *job) for job in jobs]
         for future in track(futures, description="distortion ladders", transient=True):
             future.result()
     for split, items in rows.items():
         with open(out / split / "labels.csv", "w", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=["path", "mos", "source", "ladder", "strength", "severity"])
+            writer = csv.DictWriter(fh, fieldnames=["path", "mos", "source", "ladder", "strength", "severity"],
+                                    extrasaction="ignore")
             writer.writeheader()
             writer.writerows({**r, "mos": -r["severity"]} for r in items)
     return rows
@@ -204,7 +211,7 @@ def run(cfg, out: Path, registry) -> dict:
     for model_seed in seeds:
         work = out / f"seed{model_seed}" if len(seeds) > 1 else out
         base = []  # train overrides every LMM variant starts from
-        if cfg.warmup.steps > 0 and any(v != "sig" for v in cfg.variants):
+        if cfg.warmup.steps > 0 and any(v not in UNSEEDED for v in cfg.variants):
             from s2i_core.bench.warmup import language_warmup
 
             warm = compose_config("train", [f"data={out / 'sig'}", f"lmm.seed={model_seed}",
@@ -214,13 +221,14 @@ def run(cfg, out: Path, registry) -> dict:
                 lr=cfg.warmup.lr, batch_size=cfg.warmup.batch_size, max_length=warm.max_length, seed=model_seed)
             base = [f"lmm.model={work / 'base'}"]
         for variant in cfg.variants:
-            if variant == "sig" and model_seed != seeds[0]:
+            if variant in UNSEEDED and model_seed != seeds[0]:
                 continue
             train_cfg = compose_config("train", [f"data={data[variant]}", f"seed={model_seed}",
                                                  f"lmm.seed={model_seed}", *as_overrides(cfg.train),
                                                  *cfg.extra.train, *base, *TRAINED.get(variant, [])], registry)
             torch.manual_seed(model_seed)  # the untrained model's random weights, and every trained run's start
-            predictor, trained = _predictor(variant, gen_cfg, train_cfg, work, registry)
+            predictor, trained = _predictor(variant, gen_cfg, train_cfg, work, registry, rows["train"],
+                                            out / "clips" / "train")
             scored, failed = scoring.predict_all(test_items, predictor, batch=4, label=f"scoring {variant}")
             summary = scoring.report(scored, failed, work / f"score_{variant}", name="held-out ladders",
                                      source=variant, bootstrap=cfg.bootstrap, seed=seed)
@@ -229,6 +237,8 @@ def run(cfg, out: Path, registry) -> dict:
             summary["train_seconds"] = sum(s.get("seconds", 0.0) for s in trained["stages"].values())
             summary["train_steps"] = {str(k): s.get("steps") for k, s in trained["stages"].items()}
             summary["seed"] = model_seed
+            if "fit" in trained:
+                summary["fit"] = trained["fit"]
             results["variants"].setdefault(variant, {"runs": []})["runs"].append(summary)
     for entry in results["variants"].values():
         entry.update(spread(entry["runs"]))
@@ -237,7 +247,8 @@ def run(cfg, out: Path, registry) -> dict:
     return results
 
 
-def _predictor(variant: str, gen_cfg, train_cfg, work: Path, registry) -> tuple:
+def _predictor(variant: str, gen_cfg, train_cfg, work: Path, registry, train_rows: list[dict],
+               train_dir: Path) -> tuple:
     """The variant's predictor and what it trained (`{"stages": {}}` when nothing was trained)."""
     from s2i_core.bench.sources import build_predictor, lmm_predictor
     from s2i_core.lmm.trainer import train
@@ -249,6 +260,12 @@ def _predictor(variant: str, gen_cfg, train_cfg, work: Path, registry) -> tuple:
         return build_predictor(structured("bench", teacher), registry), {"stages": {}}
     if variant == "untrained":
         return lmm_predictor(train_cfg.lmm, registry), {"stages": {}}
+    if variant == "features":
+        from s2i_core.bench import baseline
+
+        predict, fit = baseline.fit(train_rows, train_dir, frames=train_cfg.lmm.frames,
+                                    max_pixels=train_cfg.lmm.max_pixels)
+        return predict, {"stages": {}, "fit": fit}
     trained = train(train_cfg, str(work / f"train_{variant}"), registry)
     return lmm_predictor(trained["model_dir"], registry), trained
 

@@ -103,7 +103,8 @@ class ReproduceConfig:
     # More views of each training segment: crop windows [x, y, width, height] (fractions of the frame), each
     # rendered as one more training source beside the full frame; held-out segments stay whole
     crops: List[List[float]] = field(default_factory=list)
-    variants: List[str] = field(default_factory=lambda: ["sig", "untrained", "stage2", "stage1_2", "labels"])
+    variants: List[str] = field(
+        default_factory=lambda: ["sig", "untrained", "stage2", "stage1_2", "labels", "features"])
     generate: Dict[str, Any] = field(default_factory=dict)  # overrides for the `generate` config
     warmup: WarmupConfig = field(default_factory=WarmupConfig)
     train: Dict[str, Any] = field(default_factory=dict)  # overrides for the `train` config (trained variants)
