@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-PENALTIES = (0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)
+PENALTIES = (0.01, 0.1, 1.0, 10.0, 100.0, 1000.0, 1e4, 1e5)
 LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 
