@@ -140,6 +140,11 @@ def test_reproduce_command_end_to_end_on_a_small_budget(tmp_path):
         assert (out / f"seed{seed}" / "base" / "config.json").is_file()
         settings = json.loads((out / f"seed{seed}" / "train_stage1_2" / "model" / "s2i_lmm.json").read_text())
         assert settings["impl"] == "qwen2_vl"
+    # `s2i summary` reads a reproduction's own results as one fold
+    proc = run_s2i("summary", f"input={out}", f"output={tmp_path / 'summary'}")
+    assert proc.returncode == 0 and "1 reproduction jobs" in proc.stdout, proc.stdout + proc.stderr
+    folds_table = (tmp_path / "summary" / "summary_folds.md").read_text()
+    assert f"| 1 | {results['variants']['labels']['srcc']:.3f} ± - |" in folds_table
     # Held-out clips never reach generation: the SIG records are the training ladder's only.
     videos = [json.loads(line)["video"] for line in (out / "sig" / "records.jsonl").read_text().splitlines()]
     assert all(v.startswith("bikes_") for v in videos)
@@ -163,6 +168,34 @@ def test_summary_folds_jobs_that_differ_only_in_their_seed(tmp_path):
     assert tmp_path / "summary_seeds.md" in files and "0.300" in (tmp_path / "summary_seeds.md").read_text()
     # one seed per job: nothing to fold, no extra files
     assert summary.over_seeds(rows[::2]) == []
+
+
+def test_summary_folds_reproductions_over_their_held_out_contents(tmp_path):
+    """`s2i reproduce -m 'held_out=[...],[...]'` then `s2i summary`: one row per variant over the folds; the
+    score folders' metrics.json inside each job are not read as jobs of their own."""
+    folds = [("[a,b]", {"labels": 0.6, "untrained": 0.1, "sig": 0.5}),
+             ("[c,d]", {"labels": 0.8, "untrained": -0.3})]
+    for num, (held, variants) in enumerate(folds):
+        job = tmp_path / str(num)
+        (job / ".hydra").mkdir(parents=True)
+        (job / ".hydra" / "overrides.yaml").write_text(f"- held_out={held}\n- clips=/data\n")
+        (job / "score_labels").mkdir()
+        (job / "score_labels" / "metrics.json").write_text(json.dumps({"srcc": 0.99}))
+        results = {"label_agreement": {"srcc": 0.4}, "test_clips": 8, "test_sources": ["x_0s"],
+                   "variants": {v: {"srcc": value, "seeds": [0, 1]} for v, value in variants.items()}}
+        (job / "results.json").write_text(json.dumps(results))
+    proc = run_s2i("summary", f"input={tmp_path}", "title=folds")
+    assert proc.returncode == 0, proc.stderr
+    assert "2 reproduction jobs" in proc.stdout
+    table = (tmp_path / "summary_folds.md").read_text()
+    assert "1: [a,b] (8); 2: [c,d] (8)" in table
+    rows = {r["variant"]: r for r in csv.DictReader((tmp_path / "summary_folds.csv").open())}
+    assert list(rows) == ["sig", "untrained", "labels"]  # the reproduction's order
+    assert float(rows["labels"]["srcc"]) == pytest.approx(0.7)
+    assert float(rows["labels"]["srcc_sd"]) == pytest.approx(0.1414, abs=1e-4)
+    assert rows["sig"]["folds"] == "1" and rows["sig"]["fold2"] == "nan"  # a fold without the row says so
+    assert "| true labels, stage I + II (the ceiling) | 2 | 0.700 ± 0.141 | 0.600 | 0.800 |" in table
+    assert not (tmp_path / "summary.csv").exists()
 
 
 def test_summary_lists_a_job_that_wrote_no_metrics(tmp_path):

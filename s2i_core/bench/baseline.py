@@ -53,8 +53,9 @@ def statistics_of(pixels: np.ndarray) -> np.ndarray:
     grad = np.mean([np.hypot(cv2.Sobel(f, cv2.CV_32F, 1, 0), cv2.Sobel(f, cv2.CV_32F, 0, 1)).mean() for f in y])
     lap = np.mean([np.abs(cv2.Laplacian(f, cv2.CV_32F)).mean() for f in y])
     motion = float(np.abs(np.diff(y, axis=0)).mean()) if len(y) > 1 else 0.0
-    return np.concatenate([hist, quantiles, [y.mean() / 255, y.std() / 255, np.mean(y <= 16), np.mean(y >= 235)],
-                           pixels.reshape(-1, 3).mean(axis=0) / 255, [chroma, grad / 255, lap / 255, motion / 255]])
+    tone = [y.mean() / 255, y.std() / 255, np.mean(y <= 16), np.mean(y >= 235)]
+    return np.concatenate([hist, quantiles, tone, pixels.reshape(-1, 3).mean(axis=0) / 255,
+                           [chroma, grad / 255, lap / 255, motion / 255]])
 
 
 def features(paths, frames: int, max_pixels: int) -> np.ndarray:
