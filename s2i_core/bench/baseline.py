@@ -31,15 +31,16 @@ LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 
 def resized(pixels: np.ndarray, max_pixels: int) -> np.ndarray:
-    """[N, H, W, 3] float frames scaled down (area) to at most `max_pixels` each, aspect kept."""
-    import cv2
+    """[N, H, W, 3] uint8 frames -> float frames scaled down to at most `max_pixels` each, aspect kept, by the
+    resize the LMM adapters run (`preprocess.resize`)."""
+    from s2i_core.lmm.preprocess import resize
 
-    n, h, w, _ = pixels.shape
+    h, w = pixels.shape[1:3]
     scale = math.sqrt(max_pixels / (h * w)) if max_pixels else 1.0
     if scale >= 1.0:
         return pixels.astype(np.float32)
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    return np.stack([cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in pixels]).astype(np.float32)
+    small = resize(pixels, max(1, round(h * scale)), max(1, round(w * scale)))
+    return small.permute(0, 2, 3, 1).numpy()
 
 
 def statistics_of(pixels: np.ndarray) -> np.ndarray:

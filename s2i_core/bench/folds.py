@@ -21,11 +21,11 @@ from s2i_core.bench.reproduce import LABELS, VARIANTS
 def collect(root: str | Path) -> list[dict]:
     """Every reproduction job under `root` (a folder holding a results.json written by `s2i reproduce`):
     {job, held_out, test_clips, variants: {variant: mean SRCC over its seeds}}, in job order."""
-    from s2i_core.bench.summary import job_overrides
+    from s2i_core.bench.summary import _job_sort_key, job_overrides
 
     root = Path(root)
     jobs = []
-    for path in sorted(root.rglob("results.json"), key=lambda p: _order(p.parent.relative_to(root))):
+    for path in sorted(root.rglob("results.json"), key=lambda p: _job_sort_key(p.parent)):
         try:
             data = json.loads(path.read_text())
         except json.JSONDecodeError:
@@ -38,10 +38,6 @@ def collect(root: str | Path) -> list[dict]:
                      "test_clips": data.get("test_clips", 0),
                      "variants": {v: s["srcc"] for v, s in data["variants"].items()}})
     return jobs
-
-
-def _order(rel: Path) -> tuple:
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in rel.parts)
 
 
 def rows(jobs: list[dict]) -> list[dict]:
@@ -73,8 +69,8 @@ def markdown(jobs: list[dict], table: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write(jobs: list[dict], out: Path, *, title: str = "") -> list[Path]:
-    table = rows(jobs)
+def write(jobs: list[dict], table: list[dict], out: Path, *, title: str = "") -> list[Path]:
+    """summary_folds.md and summary_folds.csv of `table` (`rows(jobs)`) under `out`."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "summary_folds.md").write_text((f"# {title}\n\n" if title else "") + markdown(jobs, table))
     with open(out / "summary_folds.csv", "w", newline="") as fh:

@@ -17,11 +17,12 @@ def run(cfg: DictConfig, registry) -> int:  # noqa: ARG001 - every command gets 
 
     jobs = folds.collect(cfg.input) if Path(cfg.input).is_dir() else []
     if jobs:  # reproductions (e.g. `s2i reproduce -m 'held_out=[...],[...]'`): one table over the folds
-        files = folds.write(jobs, Path(cfg.output), title=cfg.title)
         from rich.console import Console
         from rich.markdown import Markdown
 
-        Console().print(Markdown(folds.markdown(jobs, folds.rows(jobs))))
+        table = folds.rows(jobs)
+        files = folds.write(jobs, table, Path(cfg.output), title=cfg.title)
+        Console().print(Markdown(folds.markdown(jobs, table)))
         print(f"{len(jobs)} reproduction jobs -> " + ", ".join(str(f) for f in files))
         return 0
     rows = summary.collect(cfg.input)
