@@ -102,21 +102,23 @@ def test_reproduce_command_end_to_end_on_a_small_budget(tmp_path):
                    "{clip:carphone_pristine.mp4,start:0.0,split:test}]",
                    "segment_s=0.6", "max_side=96",
                    "ladders.exposure=[0.1,0.3]", "+ladders.contrast=[0.3,0.6]",
-                   "variants=[sig,untrained,stage1_2,labels,features]",
+                   "variants=[sig,untrained,stage1_2,labels,features,probe]",
                    "train.stage1.max_steps=2", "train.stage2.max_steps=2", "bootstrap=20", "warmup.steps=30",
                    "seeds=[0,1]",
                    "+generate.scorers=[exposure,contrast]")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     results = json.loads((out / "results.json").read_text())
     assert results["train_clips"] == 5 and results["test_clips"] == 5 and results["sig_records"] == 5
-    assert set(results["variants"]) == {"sig", "untrained", "stage1_2", "labels", "features"}
+    assert set(results["variants"]) == {"sig", "untrained", "stage1_2", "labels", "features", "probe"}
     assert results["train_sources"] == ["bikes_0s"] and results["test_sources"] == ["carphone_pristine_0s"]
     # the teacher has no seed; each LMM variant runs once per model seed, reported as mean and spread
     assert results["variants"]["sig"]["seeds"] == [0] and results["variants"]["sig"]["srcc_sd"] == 0.0
     # so has the ridge on frame statistics: fit once on the true labels, its penalty chosen over whole clips
     features = results["variants"]["features"]
     assert features["seeds"] == [0] and features["scored"] == 5 and features["runs"][0]["fit"]["penalty"] > 0
-    for name in ("untrained", "stage1_2", "labels"):
+    # the probe reads each seed's own untrained model
+    assert results["variants"]["probe"]["runs"][0]["fit"]["features"] == 2 * 32
+    for name in ("untrained", "stage1_2", "labels", "probe"):
         variant = results["variants"][name]
         assert variant["seeds"] == [0, 1] and variant["scored"] == 10 and variant["failed"] == 0
         assert variant["srcc"] == pytest.approx(sum(variant["srcc_runs"]) / 2)
@@ -129,7 +131,7 @@ def test_reproduce_command_end_to_end_on_a_small_budget(tmp_path):
     assert len(results["variants"]["untrained"]["runs"]) == 2
     table = (out / "results.md").read_text()
     assert "untrained (no S2I tuning)" in table and "stage I + II" in table and "the teacher" in table
-    assert "true labels" in table and "ridge on frame statistics" in table
+    assert "true labels" in table and "ridge on frame statistics" in table and "hidden states" in table
     # how much of the true distortion the SIG labels carry, over the five training rungs
     assert results["label_agreement"]["clips"] == 5 and -1.0 <= results["label_agreement"]["srcc"] <= 1.0
     assert "SIG labels vs the true strengths of the training clips" in table

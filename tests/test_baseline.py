@@ -31,7 +31,7 @@ def ladders(tmp_path_factory, have_ffmpeg):
 
 def test_ridge_on_frame_statistics_ranks_unseen_content_by_the_true_severity(ladders):
     clips, rows = ladders
-    predict, info = baseline.fit(rows["train"], clips / "train", frames=4, max_pixels=3136)
+    predict, info = baseline.fit(rows["train"], clips / "train", baseline.frame_features(4, 3136))
     assert info["penalty"] in baseline.PENALTIES and set(info["cv_srcc"]) == {str(p) for p in baseline.PENALTIES}
     scores = predict([clips / "test" / r["path"] for r in rows["test"]])
     srcc = metrics.compute(scores, [-r["severity"] for r in rows["test"]])["srcc"]
@@ -64,3 +64,26 @@ def test_frames_are_scaled_to_the_models_pixels():
     assert baseline.resized(frames, 0).shape == frames.shape  # no budget: native
     stats = baseline.statistics_of(small)
     assert stats.shape == (36,) and np.isfinite(stats).all()
+
+
+def test_probe_reads_the_untrained_lmms_hidden_states(ladders):
+    """The reproduction's `probe`: the same ridge on the answer-position hidden states of an untrained tiny LMM
+    (every decoder layer's, concatenated) carries the exposure ladder of unseen content."""
+    from omegaconf import OmegaConf
+
+    from s2i_core.lmm.inference import load_scorer
+    from s2i_core.registry import load_registry
+
+    clips, rows = ladders
+    node = OmegaConf.create({"impl": "qwen2_vl", "tiny": True, "frames": 4, "max_pixels": 3136,
+                             "tiny_image_size": 28, "seed": 0})
+    scorer = load_scorer(node, load_registry(), device="cpu")
+    hidden = lambda paths: scorer.hidden_states([str(p) for p in paths])  # noqa: E731
+    states = hidden([clips / "test" / r["path"] for r in rows["test"][:2]])
+    assert states.shape == (2, 2 * 32) and np.isfinite(states).all()  # two layers of a 32-wide model
+    assert not np.allclose(states[0], states[1])  # the frames reach the answer position
+    predict, info = baseline.fit(rows["train"], clips / "train", hidden)
+    assert info["features"] == 64
+    scores = predict([clips / "test" / r["path"] for r in rows["test"]])
+    srcc = metrics.compute(scores, [-r["severity"] for r in rows["test"]])["srcc"]
+    assert srcc > 0.5, (srcc, scores)  # measured 0.78

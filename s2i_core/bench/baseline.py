@@ -15,7 +15,7 @@ reference applies to every ladder, not only to exposure:
 The ridge penalty is chosen by cross-validation over the training CLIPS (segments and crops of one clip stay
 in one fold), so the choice itself is made on unseen content, as the test is.
 
-    predict, info = fit(train_rows, clip_dir / "train", frames=4, max_pixels=3136)
+    predict, info = fit(train_rows, clip_dir / "train", frame_features(frames=4, max_pixels=3136))
     predict([path, ...]) -> [score, ...]      # higher is better (= -severity)
 """
 
@@ -59,15 +59,15 @@ def statistics_of(pixels: np.ndarray) -> np.ndarray:
                            [chroma, grad / 255, lap / 255, motion / 255]])
 
 
-def features(paths, frames: int, max_pixels: int) -> np.ndarray:
-    """[videos, features]: the statistics of the `frames` frames the LMM samples from each video."""
+def frame_features(frames: int, max_pixels: int):
+    """paths -> [videos, features]: the statistics of the `frames` frames the LMM samples from each video."""
     from s2i_core.lmm.preprocess import sample_frames
 
-    rows = []
-    for path in paths:
-        pixels = sample_frames(str(path), frames).pixels  # [N, H, W, 3] uint8, as the LMM's adapter gets them
-        rows.append(statistics_of(resized(pixels, max_pixels)))
-    return np.array(rows)
+    def featurize(paths) -> np.ndarray:
+        # [N, H, W, 3] uint8 frames, as the LMM's adapter gets them
+        return np.array([statistics_of(resized(sample_frames(str(p), frames).pixels, max_pixels)) for p in paths])
+
+    return featurize
 
 
 def ridge(x: np.ndarray, y: np.ndarray, penalty: float) -> tuple[np.ndarray, float]:
@@ -97,10 +97,11 @@ def choose_penalty(x: np.ndarray, y: np.ndarray, groups: np.ndarray, folds: int 
     return max(PENALTIES, key=lambda p: (means[p], p)), means
 
 
-def fit(rows: list[dict], clip_dir: Path, *, frames: int, max_pixels: int):
-    """(predictor, info) from make_ladders' training `rows` (videos under `clip_dir`); info holds the chosen
+def fit(rows: list[dict], clip_dir: Path, featurize):
+    """(predictor, info) from make_ladders' training `rows` (videos under `clip_dir`) and `featurize` (paths ->
+    [videos, features]: `frame_features(frames, max_pixels)` or an LMM's hidden states); info holds the chosen
     penalty and the cross-validated SRCC of every penalty."""
-    x = features([clip_dir / r["path"] for r in rows], frames, max_pixels)
+    x = np.asarray(featurize([clip_dir / r["path"] for r in rows]), np.float64)
     y = np.array([-float(r["severity"]) for r in rows])
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale < 1e-9] = 1.0  # a constant feature carries nothing
@@ -109,6 +110,6 @@ def fit(rows: list[dict], clip_dir: Path, *, frames: int, max_pixels: int):
     w, b = ridge(z, y, penalty)
 
     def predict(paths) -> list[float]:
-        return [float(v) for v in ((features(paths, frames, max_pixels) - mean) / scale) @ w + b]
+        return [float(v) for v in ((np.asarray(featurize(paths), np.float64) - mean) / scale) @ w + b]
 
     return predict, {"penalty": penalty, "cv_srcc": {str(k): v for k, v in cv.items()}, "features": x.shape[1]}

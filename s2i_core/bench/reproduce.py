@@ -26,12 +26,14 @@ from s2i_core.errors import ConfigError
 TRAINED = {"stage2": ["stage1.enabled=false"], "stage1_2": [], "labels": []}
 # sig: the teacher; untrained: the random model; features: ridge regression of the true severity on statistics
 # of the frames the LMM sees (s2i_core.bench.baseline), how far a plain learner carries the labels to unseen
-# content on this split
-VARIANTS = ("sig", "untrained", *TRAINED, "features")
+# content on this split; probe: the same ridge on the untrained LMM's hidden states at the answer position,
+# what the model's own representation carries before any tuning (a tuned model below it lost information)
+VARIANTS = ("sig", "untrained", *TRAINED, "features", "probe")
 LABELS = {"sig": "SIG overall score (the teacher, no LMM)", "untrained": "untrained (no S2I tuning)",
           "stage2": "SIG data, stage II only", "stage1_2": "SIG data, stage I + II",
           "labels": "true labels, stage I + II (the ceiling)",
-          "features": "true labels, ridge on frame statistics (no LMM)"}
+          "features": "true labels, ridge on frame statistics (no LMM)",
+          "probe": "true labels, ridge on the untrained LMM's hidden states (a probe)"}
 UNSEEDED = ("sig", "features")  # deterministic: run once, at the first model seed
 
 
@@ -263,8 +265,16 @@ def _predictor(variant: str, gen_cfg, train_cfg, work: Path, registry, train_row
     if variant == "features":
         from s2i_core.bench import baseline
 
-        predict, fit = baseline.fit(train_rows, train_dir, frames=train_cfg.lmm.frames,
-                                    max_pixels=train_cfg.lmm.max_pixels)
+        predict, fit = baseline.fit(train_rows, train_dir,
+                                    baseline.frame_features(train_cfg.lmm.frames, train_cfg.lmm.max_pixels))
+        return predict, {"stages": {}, "fit": fit}
+    if variant == "probe":
+        from s2i_core.bench import baseline
+        from s2i_core.lmm.inference import load_scorer
+
+        scorer = load_scorer(train_cfg.lmm, registry)
+        hidden = lambda paths: scorer.hidden_states([str(p) for p in paths])  # noqa: E731
+        predict, fit = baseline.fit(train_rows, train_dir, hidden)
         return predict, {"stages": {}, "fit": fit}
     trained = train(train_cfg, str(work / f"train_{variant}"), registry)
     return lmm_predictor(trained["model_dir"], registry), trained

@@ -101,6 +101,20 @@ class Scorer:
             rows += [dict(zip(LEVELS, p.tolist())) for p in probs]
         return rows
 
+    def hidden_states(self, clips):
+        """[clips, layers x width]: the hidden state at the answer position (where the level word is read)
+        after every decoder layer, concatenated: what a probe can read out of the model (s2i_core.bench)."""
+        import torch
+
+        rows = []
+        for start in range(0, len(clips), self.batch_size):
+            videos = self._videos(clips[start : start + self.batch_size])
+            batch = self._batch(videos, self.question, self.prefix_ids)
+            with torch.no_grad():
+                states = self.model(**batch, output_hidden_states=True, logits_to_keep=1).hidden_states
+            rows.append(torch.cat([h[:, -1].float() for h in states[1:]], dim=-1).cpu())
+        return torch.cat(rows).numpy()
+
     def score(self, clips) -> list[float]:
         return [sum(w * p[lv] for w, lv in zip(LEVEL_WEIGHTS, LEVELS)) for p in self.probabilities(clips)]
 

@@ -104,7 +104,7 @@ class ReproduceConfig:
     # rendered as one more training source beside the full frame; held-out segments stay whole
     crops: List[List[float]] = field(default_factory=list)
     variants: List[str] = field(
-        default_factory=lambda: ["sig", "untrained", "stage2", "stage1_2", "labels", "features"])
+        default_factory=lambda: ["sig", "untrained", "stage2", "stage1_2", "labels", "features", "probe"])
     generate: Dict[str, Any] = field(default_factory=dict)  # overrides for the `generate` config
     warmup: WarmupConfig = field(default_factory=WarmupConfig)
     train: Dict[str, Any] = field(default_factory=dict)  # overrides for the `train` config (trained variants)
