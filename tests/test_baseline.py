@@ -78,7 +78,7 @@ def test_probe_reads_the_untrained_lmms_hidden_states(ladders):
     node = OmegaConf.create({"impl": "qwen2_vl", "tiny": True, "frames": 4, "max_pixels": 3136,
                              "tiny_image_size": 28, "seed": 0})
     scorer = load_scorer(node, load_registry(), device="cpu")
-    hidden = lambda paths: scorer.hidden_states([str(p) for p in paths])  # noqa: E731
+    hidden = scorer.hidden_states  # takes paths, like the frame statistics
     states = hidden([clips / "test" / r["path"] for r in rows["test"][:2]])
     assert states.shape == (2, 2 * 32) and np.isfinite(states).all()  # two layers of a 32-wide model
     assert not np.allclose(states[0], states[1])  # the frames reach the answer position

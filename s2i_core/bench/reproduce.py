@@ -272,9 +272,7 @@ def _predictor(variant: str, gen_cfg, train_cfg, work: Path, registry, train_row
         from s2i_core.bench import baseline
         from s2i_core.lmm.inference import load_scorer
 
-        scorer = load_scorer(train_cfg.lmm, registry)
-        hidden = lambda paths: scorer.hidden_states([str(p) for p in paths])  # noqa: E731
-        predict, fit = baseline.fit(train_rows, train_dir, hidden)
+        predict, fit = baseline.fit(train_rows, train_dir, load_scorer(train_cfg.lmm, registry).hidden_states)
         return predict, {"stages": {}, "fit": fit}
     trained = train(train_cfg, str(work / f"train_{variant}"), registry)
     return lmm_predictor(trained["model_dir"], registry), trained
