@@ -24,9 +24,12 @@ def ffmpeg(*args: str) -> None:
 def make_video(path: Path, *, source: str = "testsrc2", size: str = "160x120", rate: int = 25,
                seconds: float = 1.0, vf: str | None = None, codec: str = "libx264",
                extra: tuple[str, ...] = ()) -> Path:
-    """Encode a real video with ffmpeg from a lavfi source (testsrc2, mandelbrot, smptebars, ...)."""
+    """Encode a real video with ffmpeg from a lavfi source (testsrc2, mandelbrot, smptebars, ...; options after
+    the name as lavfi writes them: `life=seed=7` fixes a random source)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    args = ["-f", "lavfi", "-i", f"{source}=size={size}:rate={rate}", "-t", str(seconds)]
+    options = f"size={size}:rate={rate}"
+    source = f"{source}:{options}" if "=" in source else f"{source}={options}"
+    args = ["-f", "lavfi", "-i", source, "-t", str(seconds)]
     if vf:
         args += ["-vf", vf]
     pix = [] if codec in ("mpeg4",) else ["-pix_fmt", "yuv420p"]
