@@ -21,11 +21,11 @@ from s2i_core.bench.reproduce import LABELS, VARIANTS
 def collect(root: str | Path) -> list[dict]:
     """Every reproduction job under `root` (a folder holding a results.json written by `s2i reproduce`):
     {job, held_out, test_clips, variants: {variant: mean SRCC over its seeds}}, in job order."""
-    from s2i_core.bench.summary import _job_sort_key, job_overrides
+    from s2i_core.bench.summary import job_sort_key, job_overrides
 
     root = Path(root)
     jobs = []
-    for path in sorted(root.rglob("results.json"), key=lambda p: _job_sort_key(p.parent)):
+    for path in sorted(root.rglob("results.json"), key=lambda p: job_sort_key(p.parent)):
         try:
             data = json.loads(path.read_text())
         except json.JSONDecodeError:

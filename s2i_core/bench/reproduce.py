@@ -262,17 +262,14 @@ def _predictor(variant: str, gen_cfg, train_cfg, work: Path, registry, train_row
         return build_predictor(structured("bench", teacher), registry), {"stages": {}}
     if variant == "untrained":
         return lmm_predictor(train_cfg.lmm, registry), {"stages": {}}
-    if variant == "features":
-        from s2i_core.bench import baseline
-
-        predict, fit = baseline.fit(train_rows, train_dir,
-                                    baseline.frame_features(train_cfg.lmm.frames, train_cfg.lmm.max_pixels))
-        return predict, {"stages": {}, "fit": fit}
-    if variant == "probe":
+    if variant in ("features", "probe"):  # one ridge, on frame statistics or on the untrained LMM's states
         from s2i_core.bench import baseline
         from s2i_core.lmm.inference import load_scorer
 
-        predict, fit = baseline.fit(train_rows, train_dir, load_scorer(train_cfg.lmm, registry).hidden_states)
+        lmm = train_cfg.lmm
+        featurize = (baseline.frame_features(lmm.frames, lmm.max_pixels) if variant == "features"
+                     else load_scorer(lmm, registry).hidden_states)
+        predict, fit = baseline.fit(train_rows, train_dir, featurize)
         return predict, {"stages": {}, "fit": fit}
     trained = train(train_cfg, str(work / f"train_{variant}"), registry)
     return lmm_predictor(trained["model_dir"], registry), trained

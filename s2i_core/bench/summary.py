@@ -14,7 +14,8 @@ COLUMNS = ("job", "status", "overrides", "videos", "scored", "failed", "srcc", "
 VALUES = COLUMNS[3:]
 
 
-def _job_sort_key(job_dir: Path):
+def job_sort_key(job_dir: Path):
+    """Numbered multirun jobs (0, 1, ..., 10) in number order, then named folders by path."""
     name = job_dir.name
     return (0, int(name), "") if name.isdigit() else (1, 0, str(job_dir))
 
@@ -34,7 +35,7 @@ def job_dirs(root: Path) -> list[Path]:
     found = {p.parent for p in root.rglob("metrics.json")}
     found |= {p.parent.parent for p in root.rglob(".hydra/overrides.yaml")}
     return sorted((d for d in found if not any(part.startswith(".") for part in d.relative_to(root).parts)),
-                  key=_job_sort_key)
+                  key=job_sort_key)
 
 
 def collect(root: str | Path) -> list[dict]:

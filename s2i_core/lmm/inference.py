@@ -88,16 +88,22 @@ class Scorer:
         return {k: v.to(self.device) for k, v in batch.items()}
 
     # ---- scoring --------------------------------------------------------------------------------------------
-    def probabilities(self, clips) -> list[dict[str, float]]:
+    def _answer_outputs(self, clips, **options):
+        """The model's outputs for each batch of `clips`, read at the answer position (the level word's)."""
         import torch
 
-        rows = []
         for start in range(0, len(clips), self.batch_size):
             videos = self._videos(clips[start : start + self.batch_size])
             batch = self._batch(videos, self.question, self.prefix_ids)
             with torch.no_grad():
-                logits = self.model(**batch, logits_to_keep=1).logits[:, -1, :]
-            probs = torch.softmax(logits[:, self.level_ids].float(), dim=-1).cpu()
+                yield self.model(**batch, logits_to_keep=1, **options)
+
+    def probabilities(self, clips) -> list[dict[str, float]]:
+        import torch
+
+        rows = []
+        for out in self._answer_outputs(clips):
+            probs = torch.softmax(out.logits[:, -1, self.level_ids].float(), dim=-1).cpu()
             rows += [dict(zip(LEVELS, p.tolist())) for p in probs]
         return rows
 
@@ -106,13 +112,8 @@ class Scorer:
         after every decoder layer, concatenated: what a probe can read out of the model (s2i_core.bench)."""
         import torch
 
-        rows = []
-        for start in range(0, len(clips), self.batch_size):
-            videos = self._videos(clips[start : start + self.batch_size])
-            batch = self._batch(videos, self.question, self.prefix_ids)
-            with torch.no_grad():
-                states = self.model(**batch, output_hidden_states=True, logits_to_keep=1).hidden_states
-            rows.append(torch.cat([h[:, -1].float() for h in states[1:]], dim=-1).cpu())
+        rows = [torch.cat([h[:, -1].float() for h in out.hidden_states[1:]], dim=-1).cpu()
+                for out in self._answer_outputs(clips, output_hidden_states=True)]
         return torch.cat(rows).numpy()
 
     def score(self, clips) -> list[float]:
