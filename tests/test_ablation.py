@@ -152,6 +152,35 @@ def test_reproduce_command_end_to_end_on_a_small_budget(tmp_path):
     assert all(v.startswith("bikes_") for v in videos)
 
 
+def test_a_warm_up_is_reused_by_the_same_run_and_refused_to_another(tmp_path):
+    """Every variant of a reproduction grows from its seed's warmed base: a rerun resumes on it, and a rerun
+    with other warm-up settings or text must not overwrite it under the variants already trained."""
+    from conftest import two_clip_instructions
+    from lmm_helpers import compose, lmm_registry, tiny_overrides
+
+    from s2i_core.bench.warmup import language_warmup
+    from s2i_core.errors import ConfigError
+
+    data = two_clip_instructions(tmp_path)
+    registry = lmm_registry()
+    lmm = compose("train", [*tiny_overrides("qwen2_vl"), f"data={data}"], registry).lmm
+    base = tmp_path / "base"
+    settings = {"steps": 3, "lr": 3e-3, "batch_size": 2, "max_length": 64, "seed": 0}
+    first = language_warmup(lmm, registry, data, str(base), **settings)
+    weights = {p.name: p.stat().st_mtime_ns for p in base.iterdir()}
+    assert first["steps"] == 3 and "model.safetensors" in weights
+    assert language_warmup(lmm, registry, data, str(base), **settings) == first
+    assert {p.name: p.stat().st_mtime_ns for p in base.iterdir()} == weights  # reused, not trained again
+    with pytest.raises(ConfigError, match=r"belongs to another run \(steps: 3 -> 4\)"):
+        language_warmup(lmm, registry, data, str(base), **(settings | {"steps": 4}))
+    other = two_clip_instructions(tmp_path / "other")
+    (Path(other) / "instructions" / "stage2.jsonl").write_text(
+        (Path(data) / "instructions" / "stage2.jsonl").read_text().replace("good", "fair"))
+    with pytest.raises(ConfigError, match="instruction file changed"):
+        language_warmup(lmm, registry, other, str(base), **settings)
+    assert {p.name: p.stat().st_mtime_ns for p in base.iterdir()} == weights
+
+
 def test_summary_folds_jobs_that_differ_only_in_their_seed(tmp_path):
     from s2i_core.bench import summary
 

@@ -7,13 +7,23 @@ language model alone (causal LM, assistant tokens only) on the text of the instr
 removed: it learns the wording and the level prior, never what any video looks like. Every variant of the
 reproduction (untrained included) starts from the saved folder, as every variant in the paper starts from the
 same base model.
+
+The saved folder carries `warmup.json`: the settings it was trained with and its losses. A rerun into the same
+folder with the same settings and text reuses it (a resumed reproduction does not train it again); one with
+other settings is refused, since the variants already trained in the run folder started from the saved
+weights and a new base under them would mix two runs in one table.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 
 from s2i_core.lmm import data as D
+from s2i_core.lmm import fingerprint as fp
+
+MARKER = "warmup.json"
 
 
 def text_examples(tokenizer, data_dir: str, max_length: int) -> list[dict]:
@@ -30,11 +40,24 @@ def text_examples(tokenizer, data_dir: str, max_length: int) -> list[dict]:
 
 def language_warmup(lmm_cfg, registry, data_dir: str, folder: str, *, steps: int, lr: float, batch_size: int,
                     max_length: int, seed: int) -> dict:
-    """Train the language group of `lmm_cfg`'s model on text for `steps` steps; save it to `folder`."""
+    """Train the language group of `lmm_cfg`'s model on text for `steps` steps; save it to `folder`, or reuse
+    what an earlier run with the same settings and text saved there."""
     import torch
+    from omegaconf import OmegaConf
 
     from s2i_core.lmm.trainer import set_trainable
 
+    lmm = {k: v for k, v in OmegaConf.to_container(lmm_cfg, resolve=True).items() if k not in fp.LMM_NOT_LEARNED}
+    fingerprint = {"config": fp.flatten({"lmm": lmm, "steps": steps, "lr": lr, "batch_size": batch_size,
+                                          "max_length": max_length, "seed": seed}),
+                   "data": {"instructions": _text_digest(data_dir)}}
+    marker = os.path.join(folder, MARKER)
+    if os.path.exists(marker):
+        with open(marker, encoding="utf-8") as fh:
+            saved = json.load(fh)
+        fp.check(saved.get("fingerprint"), fingerprint, marker,
+                 remedy="or delete the whole run folder to start again (its trained variants grew from this base)")
+        return saved["result"]
     adapter = registry.build("lmm_adapter", lmm_cfg)
     torch.manual_seed(seed)
     model, tokenizer = adapter.load("cpu")
@@ -58,6 +81,22 @@ def language_warmup(lmm_cfg, registry, data_dir: str, folder: str, *, steps: int
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     head = max(1, steps // 10)
-    return {"steps": steps, "examples": len(examples), "loss_first": sum(losses[:head]) / head,
-            "loss_last": sum(losses[-head:]) / head, "folder": folder}
+    result = {"steps": steps, "examples": len(examples), "loss_first": sum(losses[:head]) / head,
+              "loss_last": sum(losses[-head:]) / head, "folder": folder}
+    # written last: a warm-up killed before this point is trained again
+    with open(marker + ".tmp", "w", encoding="utf-8") as fh:
+        json.dump({"fingerprint": fingerprint, "result": result}, fh, indent=2, sort_keys=True)
+    os.replace(marker + ".tmp", marker)
+    return result
+
+
+def _text_digest(data_dir: str) -> str:
+    """sha256 of the instruction files the warm-up reads its text from."""
+    digest = hashlib.sha256()
+    for stage in (1, 2):
+        path = os.path.join(data_dir, "instructions", f"stage{stage}.jsonl")
+        if os.path.exists(path):
+            with open(path, "rb") as fh:
+                digest.update(fh.read())
+    return digest.hexdigest()
 

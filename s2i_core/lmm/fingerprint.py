@@ -31,7 +31,7 @@ def stage_fingerprint(cfg, stage: int, items, previous: dict | None) -> dict:
     config = {k: v for k, v in resolved.items() if k not in NOT_LEARNED and not k.startswith("stage")}
     config["lmm"] = {k: v for k, v in resolved["lmm"].items() if k not in LMM_NOT_LEARNED}
     config[f"stage{stage}"] = resolved[f"stage{stage}"]
-    flat = _flatten(config)
+    flat = flatten(config)
     if stage == 2:  # stage II trains on top of what stage I left: a changed stage I invalidates it
         flat["stage1"] = _digest(previous) if previous else "disabled"
     return {"config": flat, "data": data_digest(str(cfg.data), stage, items)}
@@ -65,20 +65,21 @@ def changes(saved: dict, current: dict) -> list[str]:
     return out
 
 
-def check(saved: dict | None, current: dict, where: str) -> None:
-    """Raise a ConfigError naming what changed when `saved` (from a checkpoint or done.json) differs."""
+RETRAIN = "or resume=fresh to discard the old stage and train it again"
+
+
+def check(saved: dict | None, current: dict, where: str, remedy: str = RETRAIN) -> None:
+    """Raise a ConfigError naming what changed when `saved` (from a checkpoint or done.json) differs; `remedy`
+    ends the message after "use a new output= for this one," (the trainer offers resume=fresh)."""
     if saved is None:
         raise ConfigError(
             f"{where} was written without a run fingerprint (an older version): it cannot be checked against "
-            "this config; use a new output= or resume=fresh to discard it"
+            f"this config; use a new output= for this one, {remedy}"
         )
     diff = changes(saved, current)
     if diff:
         shown = "; ".join(diff[:6]) + (f"; and {len(diff) - 6} more" if len(diff) > 6 else "")
-        raise ConfigError(
-            f"{where} belongs to another run ({shown}); use a new output= for this one, "
-            "or resume=fresh to discard the old stage and train it again"
-        )
+        raise ConfigError(f"{where} belongs to another run ({shown}); use a new output= for this one, {remedy}")
 
 
 def check_output(cfg, output_dir: str, stages: list[int], env) -> dict[int, dict]:
@@ -137,11 +138,12 @@ def _barrier(env) -> None:
         torch.distributed.barrier()
 
 
-def _flatten(node: Any, prefix: str = "") -> dict:
+def flatten(node: Any, prefix: str = "") -> dict:
+    """{"a.b": value} for a nested dict {"a": {"b": value}}: the form fingerprints compare key by key."""
     if isinstance(node, dict):
         out: dict = {}
         for key, value in node.items():
-            out |= _flatten(value, f"{prefix}{key}.")
+            out |= flatten(value, f"{prefix}{key}.")
         return out
     return {prefix.rstrip("."): node}
 
