@@ -16,7 +16,6 @@ weights and a new base under them would mix two runs in one table.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 
@@ -24,12 +23,13 @@ from s2i_core.lmm import data as D
 from s2i_core.lmm import fingerprint as fp
 
 MARKER = "warmup.json"
+STAGES = (1, 2)  # the instruction files whose text the warm-up reads
 
 
 def text_examples(tokenizer, data_dir: str, max_length: int) -> list[dict]:
     """`input_ids` and `labels` of every stage I and stage II conversation, without its video."""
     out = []
-    for stage in (1, 2):
+    for stage in STAGES:
         for item in D.load_items(data_dir, stage):
             turns = [dict(t, value=t["value"].replace("<video>\n", "").replace("<video>", ""))
                      for t in item.conversations]
@@ -50,7 +50,7 @@ def language_warmup(lmm_cfg, registry, data_dir: str, folder: str, *, steps: int
     lmm = {k: v for k, v in OmegaConf.to_container(lmm_cfg, resolve=True).items() if k not in fp.LMM_NOT_LEARNED}
     fingerprint = {"config": fp.flatten({"lmm": lmm, "steps": steps, "lr": lr, "batch_size": batch_size,
                                           "max_length": max_length, "seed": seed}),
-                   "data": {"instructions": _text_digest(data_dir)}}
+                   "data": {"instructions": fp.instructions_digest(data_dir, STAGES)}}
     marker = os.path.join(folder, MARKER)
     if os.path.exists(marker):
         with open(marker, encoding="utf-8") as fh:
@@ -88,15 +88,3 @@ def language_warmup(lmm_cfg, registry, data_dir: str, folder: str, *, steps: int
         json.dump({"fingerprint": fingerprint, "result": result}, fh, indent=2, sort_keys=True)
     os.replace(marker + ".tmp", marker)
     return result
-
-
-def _text_digest(data_dir: str) -> str:
-    """sha256 of the instruction files the warm-up reads its text from."""
-    digest = hashlib.sha256()
-    for stage in (1, 2):
-        path = os.path.join(data_dir, "instructions", f"stage{stage}.jsonl")
-        if os.path.exists(path):
-            with open(path, "rb") as fh:
-                digest.update(fh.read())
-    return digest.hexdigest()
-

@@ -37,10 +37,17 @@ def stage_fingerprint(cfg, stage: int, items, previous: dict | None) -> dict:
     return {"config": flat, "data": data_digest(str(cfg.data), stage, items)}
 
 
+def instructions_digest(data_dir: str, stages) -> str:
+    """sha256 of the instruction files of `stages` under `data_dir`, in that order."""
+    digest = hashlib.sha256()
+    for stage in stages:
+        with open(os.path.join(data_dir, "instructions", f"stage{stage}.jsonl"), "rb") as fh:
+            digest.update(fh.read())
+    return digest.hexdigest()
+
+
 def data_digest(data_dir: str, stage: int, items) -> dict:
-    path = os.path.join(data_dir, "instructions", f"stage{stage}.jsonl")
-    with open(path, "rb") as fh:
-        instructions = hashlib.sha256(fh.read()).hexdigest()
+    instructions = instructions_digest(data_dir, (stage,))
     sizes = hashlib.sha256()
     for video in sorted({it.video for it in items}):
         size = os.path.getsize(video) if os.path.exists(video) else -1
